@@ -1,0 +1,92 @@
+# Makefile: builds libkrun.so.1, libkrunfw.so.5, the guest init, examples and tests.
+# Non-recursive: each part adds its targets through a build.mk fragment in its folder.
+
+FULL_VERSION	:= 1.19.0
+ABI_VERSION	:= 1
+PREFIX		?= /usr/local
+LIBDIR		?= $(PREFIX)/lib64
+INCDIR		?= $(PREFIX)/include
+BUILD		?= build
+CC		?= gcc
+CFLAGS		?= -O2 -g
+WERROR		?= 1
+V		?= 0
+# Heavy artifacts (kernel, nested-VM images) live outside the work tree, keyed by inputs.
+CACHE_DIR	?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/libkrun-c
+export CACHE_DIR BUILD
+
+ifeq ($(V),0)
+Q := @
+endif
+
+BASE_CFLAGS := -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
+	-D_GNU_SOURCE -Iinclude -Isrc -MMD -MP -pthread
+ifeq ($(WERROR),1)
+BASE_CFLAGS += -Werror
+endif
+ifeq ($(SANITIZE),1)
+BASE_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+endif
+LIB_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden
+
+# Every .c below src/ is part of the library; adding a file needs no Makefile change.
+LIB_SRCS := $(sort $(shell find src -name '*.c'))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIB_SO   := $(BUILD)/libkrun.so.$(FULL_VERSION)
+LIB_A    := $(BUILD)/libkrun.a
+
+# Fragments append to these.
+ALL_TARGETS	:= $(LIB_SO) $(BUILD)/libkrun.so.$(ABI_VERSION) $(BUILD)/libkrun.so $(BUILD)/libkrun.pc
+CHECK_TARGETS	:=
+EXTRA_LIB_OBJS	:=
+
+.PHONY: all check deps install clean format-check
+all: all-targets
+
+include $(sort $(wildcard */build.mk */*/build.mk))
+
+all-targets: $(ALL_TARGETS)
+
+$(BUILD)/src/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(LIB_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(LIB_SO): $(LIB_OBJS) $(EXTRA_LIB_OBJS) src/libkrun.map
+	$(Q)$(CC) -shared -Wl,-soname,libkrun.so.$(ABI_VERSION) -Wl,--version-script=src/libkrun.map \
+		-Wl,-z,noexecstack -o $@ $(LIB_OBJS) $(EXTRA_LIB_OBJS) -pthread -ldl $(LDFLAGS)
+
+$(LIB_A): $(LIB_OBJS) $(EXTRA_LIB_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/libkrun.so.$(ABI_VERSION): $(LIB_SO)
+	$(Q)ln -sf libkrun.so.$(FULL_VERSION) $@
+$(BUILD)/libkrun.so: $(LIB_SO)
+	$(Q)ln -sf libkrun.so.$(FULL_VERSION) $@
+
+$(BUILD)/libkrun.pc: libkrun.pc.in Makefile
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCDIR@|$(INCDIR)|; s|@VERSION@|$(FULL_VERSION)|' $< > $@
+
+# Installs the Debian packages the build and tests need (idempotent).
+deps:
+	$(Q)tools/deps.sh
+
+check: all $(CHECK_TARGETS)
+	$(Q)tests/run.sh
+
+install: all
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)
+	install -m 0755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf libkrun.so.$(FULL_VERSION) $(DESTDIR)$(LIBDIR)/libkrun.so.$(ABI_VERSION)
+	ln -sf libkrun.so.$(FULL_VERSION) $(DESTDIR)$(LIBDIR)/libkrun.so
+	install -m 0644 include/libkrun.h include/libkrun_display.h include/libkrun_input.h $(DESTDIR)$(INCDIR)/
+	install -m 0644 $(BUILD)/libkrun.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	$(Q)$(MAKE) --no-print-directory install-extra
+
+.PHONY: install-extra
+install-extra::
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

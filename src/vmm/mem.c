@@ -1,0 +1,63 @@
+/* src/vmm/mem.c: guest memory region table; every guest address used by the VMM passes through here. */
+#include "vmm/mem.h"
+
+#include <errno.h>
+#include <string.h>
+
+int gmem_add(struct guest_mem *m, gpa_t gpa, uint64_t size, void *hva)
+{
+	gpa_t end;
+
+	if (!size || __builtin_add_overflow(gpa, size, &end))
+		return -EINVAL;
+	if (m->nr_regions >= GMEM_MAX_REGIONS)
+		return -ENOSPC;
+	for (int i = 0; i < m->nr_regions; i++) {
+		const struct gmem_region *r = &m->regions[i];
+
+		if (gpa < r->gpa + r->size && r->gpa < end)
+			return -EINVAL;
+	}
+	m->regions[m->nr_regions++] = (struct gmem_region){
+		.gpa = gpa, .size = size, .hva = hva,
+	};
+	return 0;
+}
+
+void *gmem_ptr(const struct guest_mem *m, gpa_t gpa, uint64_t len)
+{
+	gpa_t end;
+
+	if (!len)
+		len = 1;
+	if (__builtin_add_overflow(gpa, len, &end))
+		return NULL;
+	for (int i = 0; i < m->nr_regions; i++) {
+		const struct gmem_region *r = &m->regions[i];
+
+		/* Written so that no sum can overflow: r->gpa + r->size was checked at add. */
+		if (gpa >= r->gpa && end <= r->gpa + r->size)
+			return r->hva + (gpa - r->gpa);
+	}
+	return NULL;
+}
+
+int gmem_read(const struct guest_mem *m, void *dst, gpa_t gpa, uint64_t len)
+{
+	void *p = gmem_ptr(m, gpa, len);
+
+	if (!p)
+		return -EFAULT;
+	memcpy(dst, p, len);
+	return 0;
+}
+
+int gmem_write(const struct guest_mem *m, gpa_t gpa, const void *src, uint64_t len)
+{
+	void *p = gmem_ptr(m, gpa, len);
+
+	if (!p)
+		return -EFAULT;
+	memcpy(p, src, len);
+	return 0;
+}

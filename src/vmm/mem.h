@@ -1,0 +1,40 @@
+/* src/vmm/mem.h: guest physical memory map and the one checked guest-physical-to-host accessor. */
+#ifndef KRUN_VMM_MEM_H
+#define KRUN_VMM_MEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A guest-physical address: never dereference, pass through gmem_ptr() first. */
+typedef uint64_t gpa_t;
+
+#define GMEM_MAX_REGIONS 8
+
+struct gmem_region {
+	gpa_t gpa;	/* first guest-physical byte */
+	uint64_t size;	/* bytes */
+	uint8_t *hva;	/* host mapping of gpa */
+};
+
+struct guest_mem {
+	struct gmem_region regions[GMEM_MAX_REGIONS];
+	int nr_regions;
+};
+
+/*
+ * Add a region (gpa, size) backed by (hva). Regions must not overlap.
+ * Returns 0, -ENOSPC when the table is full, -EINVAL on overlap/overflow.
+ */
+int gmem_add(struct guest_mem *m, gpa_t gpa, uint64_t size, void *hva);
+
+/*
+ * Host pointer for the guest range [gpa, gpa + len), or NULL when any byte of it
+ * is outside a single region or gpa + len overflows. len 0 is checked as len 1.
+ */
+void *gmem_ptr(const struct guest_mem *m, gpa_t gpa, uint64_t len);
+
+/* Copy helpers over gmem_ptr(): 0 or -EFAULT. */
+int gmem_read(const struct guest_mem *m, void *dst, gpa_t gpa, uint64_t len);
+int gmem_write(const struct guest_mem *m, gpa_t gpa, const void *src, uint64_t len);
+
+#endif
