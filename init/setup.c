@@ -1,0 +1,253 @@
+/* init/setup.c: guest-side system setup done by init before it starts the workload (mounts, network, limits, stdio). */
+#include "setup.h"
+#include "env.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MS_SAFE (MS_NODEV | MS_NOEXEC | MS_NOSUID | MS_RELATIME)
+
+struct mount_spec {
+	const char *src;
+	const char *dst;
+	const char *type;
+	unsigned long flags;
+	bool required;
+};
+
+static const struct mount_spec mounts[] = {
+	{ "devtmpfs", "/dev", "devtmpfs", MS_RELATIME, true },
+	{ "proc", "/proc", "proc", MS_SAFE, true },
+	{ "sysfs", "/sys", "sysfs", MS_SAFE, true },
+	{ "cgroup2", "/sys/fs/cgroup", "cgroup2", MS_SAFE, false },
+	{ "devpts", "/dev/pts", "devpts", MS_NOEXEC | MS_NOSUID | MS_RELATIME, false },
+	{ "tmpfs", "/dev/shm", "tmpfs", MS_NOEXEC | MS_NOSUID | MS_RELATIME, false },
+};
+
+static int mount_one(const struct mount_spec *m)
+{
+	if (mkdir(m->dst, 0755) < 0 && errno != EEXIST && m->required)
+		fprintf(stderr, "init: mkdir %s: %s\n", m->dst, strerror(errno));
+	/* EBUSY: already mounted, e.g. devtmpfs by CONFIG_DEVTMPFS_MOUNT. */
+	if (mount(m->src, m->dst, m->type, m->flags, NULL) == 0 || errno == EBUSY)
+		return 0;
+	fprintf(stderr, "init: mount %s on %s: %s\n", m->type, m->dst, strerror(errno));
+	return m->required ? -errno : 0;
+}
+
+/* Without /dev on the root fs the kernel could not open a console for us. */
+static void ensure_stdio(void)
+{
+	int fd;
+
+	if (fcntl(0, F_GETFD) >= 0 && fcntl(1, F_GETFD) >= 0 && fcntl(2, F_GETFD) >= 0)
+		return;
+	fd = open("/dev/console", O_RDWR | O_NOCTTY);
+	if (fd < 0)
+		return;
+	for (int i = 0; i < 3; i++)
+		if (fcntl(i, F_GETFD) < 0)
+			dup2(fd, i);
+	if (fd > 2)
+		close(fd);
+}
+
+int setup_mounts(void)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < sizeof(mounts) / sizeof(mounts[0]); i++) {
+		ret = mount_one(&mounts[i]);
+		if (ret)
+			return ret;
+	}
+	ensure_stdio();
+	/* Nested KVM users need it; it may not exist, so best effort. */
+	chmod("/dev/kvm", 0666);
+	if (symlink("/proc/self/fd", "/dev/fd") < 0 && errno != EEXIST)
+		fprintf(stderr, "init: symlink /dev/fd: %s\n", strerror(errno));
+	return 0;
+}
+
+static int ifreq_ioctl(int s, unsigned long req, struct ifreq *ifr, const char *name)
+{
+	snprintf(ifr->ifr_name, sizeof(ifr->ifr_name), "%s", name);
+	return ioctl(s, req, ifr) < 0 ? -errno : 0;
+}
+
+static int if_up(int s, const char *name)
+{
+	struct ifreq ifr = { 0 };
+	int ret;
+
+	ret = ifreq_ioctl(s, SIOCGIFFLAGS, &ifr, name);
+	if (ret)
+		return ret;
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	return ifreq_ioctl(s, SIOCSIFFLAGS, &ifr, name);
+}
+
+static int if_set_ipv4(int s, const char *name, unsigned long req, const char *addr)
+{
+	struct ifreq ifr = { 0 };
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+
+	inet_pton(AF_INET, addr, &sin.sin_addr);
+	memcpy(&ifr.ifr_addr, &sin, sizeof(sin));
+	return ifreq_ioctl(s, req, &ifr, name);
+}
+
+static int setup_dummy(int s)
+{
+	int ret;
+
+	ret = if_set_ipv4(s, "dummy0", SIOCSIFADDR, "203.0.113.1");
+	if (!ret)
+		ret = if_set_ipv4(s, "dummy0", SIOCSIFNETMASK, "255.255.255.0");
+	if (!ret)
+		ret = if_up(s, "dummy0");
+	return ret;
+}
+
+void setup_network(int tsi)
+{
+	int s, ret;
+
+	/*
+	 * A raw socket: with tsi_hijack the kernel turns AF_INET stream and
+	 * datagram sockets into TSI sockets, which need not handle these ioctls.
+	 */
+	s = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	if (s < 0)
+		s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0) {
+		fprintf(stderr, "init: socket: %s\n", strerror(errno));
+		return;
+	}
+	ret = if_up(s, "lo");
+	if (ret)
+		fprintf(stderr, "init: bringing up lo: %s\n", strerror(-ret));
+	if (tsi) {
+		ret = setup_dummy(s);
+		if (ret && ret != -ENODEV)
+			fprintf(stderr, "init: configuring dummy0: %s\n", strerror(-ret));
+	}
+	close(s);
+}
+
+void setup_rlimits(void)
+{
+	struct rlimit_entry lims[RLIMITS_MAX];
+	const char *s = getenv("KRUN_RLIMITS");
+	size_t i, n;
+
+	if (!s)
+		return;
+	if (rlimits_parse(s, lims, RLIMITS_MAX, &n))
+		fprintf(stderr, "init: malformed KRUN_RLIMITS, using the first %zu entries\n", n);
+	for (i = 0; i < n; i++)
+		if (setrlimit(lims[i].resource, &lims[i].lim) < 0)
+			fprintf(stderr, "init: setrlimit(%d): %s\n", lims[i].resource,
+				strerror(errno));
+}
+
+/* Reads a small sysfs file into (buf), without the trailing newline. */
+static int read_small(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -EIO;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+static int redirect_fd(int target, const char *port, int flags)
+{
+	char path[300];
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/%s", port);
+	fd = open(path, flags | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (dup2(fd, target) < 0) {
+		int ret = -errno;
+
+		close(fd);
+		return ret;
+	}
+	close(fd);
+	return 0;
+}
+
+static int redirect_port(const char *port, const char *name)
+{
+	static const struct {
+		const char *name;
+		int fd;
+		int flags;
+	} map[] = {
+		{ "krun-stdin", 0, O_RDONLY },
+		{ "krun-stdout", 1, O_WRONLY },
+		{ "krun-stderr", 2, O_WRONLY },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (!strcmp(name, map[i].name))
+			return redirect_fd(map[i].fd, port, map[i].flags);
+	return 0;
+}
+
+int setup_redirects(void)
+{
+	char path[320], name[64];
+	struct dirent *de;
+	int ret = 0;
+	DIR *d;
+
+	d = opendir("/sys/class/virtio-ports");
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while (!ret && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/class/virtio-ports/%s/name", de->d_name);
+		if (read_small(path, name, sizeof(name)))
+			continue;
+		ret = redirect_port(de->d_name, name);
+	}
+	closedir(d);
+	return ret;
+}
+
+const char *read_proc_cmdline(void)
+{
+	static char buf[4096];
+
+	if (read_small("/proc/cmdline", buf, sizeof(buf)))
+		buf[0] = '\0';
+	return buf;
+}

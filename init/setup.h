@@ -1,0 +1,20 @@
+/* init/setup.h: guest-side system setup done by init before it starts the workload. */
+#ifndef KRUN_INIT_SETUP_H
+#define KRUN_INIT_SETUP_H
+
+/* Mounts /dev, /proc, /sys (required) and cgroup2, devpts, /dev/shm, /dev/fd (best effort). */
+int setup_mounts(void);
+
+/* Brings "lo" up; with TSI also "dummy0" at 203.0.113.1/24 so apps see a non-loopback address. */
+void setup_network(int tsi);
+
+/* Applies KRUN_RLIMITS from the environment; bad entries are reported and skipped. */
+void setup_rlimits(void);
+
+/* Reopens fds 0/1/2 from the virtio-console ports named krun-stdin/-stdout/-stderr. */
+int setup_redirects(void);
+
+/* Reads /proc/cmdline into a static buffer ("" on failure). */
+const char *read_proc_cmdline(void);
+
+#endif
