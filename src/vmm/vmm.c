@@ -1,13 +1,299 @@
-/* src/vmm/vmm.c: builds the VM from a configuration and runs it (VMM core: work in progress). */
+/* src/vmm/vmm.c: builds the VM from a configuration (memory, kernel, devices, vCPUs), runs it, and exits with the guest's code. */
 #include "vmm/vmm.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "api/config.h"
+/* From src/api/krunfw.c: the bundled kernel of libkrunfw.so.5, loaded at krun_create_ctx. */
+int krunfw_kernel(void **host, uint64_t *load_addr, uint64_t *entry, size_t *size);
 #include "util/log.h"
+#include "vmm/vmm-internal.h"
+#include "vmm/x86_64/boot.h"
+#include "vmm/x86_64/layout.h"
+
+/* KRUN_KERNEL_FORMAT_* values of libkrun.h that x86_64 accepts. */
+enum { KERNEL_FORMAT_RAW = 0, KERNEL_FORMAT_ELF = 1 };
+
+#define PAGE_SIZE_4K	4096ULL
+#define ALIGN_UP(x, a)	(((x) + (a) - 1) & ~((a) - 1))
+
+int vmm_at_exit(struct vmm *v, void (*fn)(void *), void *arg)
+{
+	if (v->nr_exit_hooks >= VMM_MAX_EXIT_HOOKS)
+		return -ENOSPC;
+	v->exit_hooks[v->nr_exit_hooks] = fn;
+	v->exit_hook_args[v->nr_exit_hooks++] = arg;
+	return 0;
+}
+
+/* Map a whole file read-only-private into memory; the guest may write to its copy. */
+static int map_file(const char *path, void **out, size_t *size, size_t align_to)
+{
+	struct stat st;
+	void *p;
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || st.st_size <= 0) {
+		ret = st.st_size <= 0 ? -EINVAL : -errno;
+		close(fd);
+		return ret;
+	}
+	*size = st.st_size;
+	p = mmap(NULL, ALIGN_UP(*size, align_to), PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	ret = p == MAP_FAILED ? -errno : 0;
+	close(fd);
+	if (!ret)
+		*out = p;
+	return ret;
+}
+
+static int vmm_load_kernel_image(struct vmm *v)
+{
+	const struct krun_config *cfg = v->cfg;
+	struct kernel_image *k = &v->kernel;
+	size_t size;
+	void *p;
+	int ret;
+
+	if (!cfg->kernel_path) {
+		ret = krunfw_kernel(&k->host, &k->load_addr, &k->entry, &size);
+		k->size = size;
+		return ret;
+	}
+	ret = map_file(cfg->kernel_path, &p, &size, 64 << 10);
+	if (ret) {
+		log_err("vmm: cannot read kernel %s: %s", cfg->kernel_path, strerror(-ret));
+		return ret;
+	}
+	switch (cfg->kernel_format) {
+	case KERNEL_FORMAT_ELF:
+		k->elf = p;
+		k->elf_size = size;
+		return 0;
+	case KERNEL_FORMAT_RAW:
+		/* Upstream's x86 contract: a flat image at 2 GiB, entered at its first byte. */
+		k->host = p;
+		k->load_addr = k->entry = 0x80000000ULL;
+		k->size = ALIGN_UP(size, 64 << 10);
+		return 0;
+	default:
+		log_err("vmm: kernel format %u is not supported on x86_64", cfg->kernel_format);
+		munmap(p, size);
+		return -EINVAL;
+	}
+}
+
+/* Anonymous RAM of (size) bytes from (start), split around the MMIO gap. */
+static int vmm_add_anon_ram(struct vmm *v, uint64_t start, uint64_t size)
+{
+	uint64_t below = 0;
+	int ret;
+
+	if (start < MMIO_MEM_START)
+		below = size < MMIO_MEM_START - start ? size : MMIO_MEM_START - start;
+	if (below) {
+		ret = vm_add_ram(&v->vm, start, below, NULL, NULL);
+		if (ret)
+			return ret;
+		v->ram_below_gap_end = start + below;
+	}
+	if (size > below) {
+		v->ram_above_4g = size - below;
+		ret = vm_add_ram(&v->vm, FIRST_ADDR_PAST_32BITS, v->ram_above_4g, NULL, NULL);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * Upstream's layout: with a mapped image at K, RAM is [0, K), the image
+ * itself (zero copy), then the requested size after it; an ELF kernel is
+ * copied into plain RAM starting at 0.
+ */
+static int vmm_setup_memory(struct vmm *v)
+{
+	uint64_t ram = (uint64_t)v->cfg->ram_mib << 20;
+	struct kernel_image *k = &v->kernel;
+	int ret;
+
+	if (!k->host)
+		return vmm_add_anon_ram(v, 0, ram);
+	ret = vm_add_ram(&v->vm, 0, k->load_addr, NULL, NULL);
+	if (!ret)
+		ret = vm_add_ram(&v->vm, k->load_addr, k->size, k->host, NULL);
+	if (!ret)
+		ret = vmm_add_anon_ram(v, k->load_addr + k->size, ram);
+	return ret;
+}
+
+int vmm_alloc_shm(struct vmm *v, uint64_t size, uint64_t *gpa)
+{
+	if (!v->shm_next) {
+		uint64_t ram_end = v->ram_above_4g ? FIRST_ADDR_PAST_32BITS + v->ram_above_4g
+						   : FIRST_ADDR_PAST_32BITS;
+		v->shm_next = ALIGN_UP(ram_end, 1ULL << 30);
+	}
+	size = ALIGN_UP(size, PAGE_SIZE_4K);
+	*gpa = v->shm_next;
+	v->shm_next = ALIGN_UP(v->shm_next + size, 2ULL << 20);
+	return 0;
+}
+
+static int vmm_load_initramfs(struct vmm *v, struct boot_info *bi)
+{
+	size_t size;
+	void *p, *dst;
+	uint64_t gpa;
+	int ret;
+
+	ret = map_file(v->cfg->initramfs_path, &p, &size, PAGE_SIZE_4K);
+	if (ret) {
+		log_err("vmm: cannot read initramfs %s: %s", v->cfg->initramfs_path, strerror(-ret));
+		return ret;
+	}
+	gpa = (v->ram_below_gap_end - size) & ~(PAGE_SIZE_4K - 1);
+	dst = gmem_ptr(&v->vm.mem, gpa, size);
+	if (size >= v->ram_below_gap_end || !dst) {
+		munmap(p, size);
+		log_err("vmm: initramfs of %zu bytes does not fit in guest RAM", size);
+		return -ENOMEM;
+	}
+	memcpy(dst, p, size);
+	munmap(p, size);
+	bi->initrd_gpa = gpa;
+	bi->initrd_size = size;
+	return 0;
+}
+
+static int vmm_setup_boot(struct vmm *v)
+{
+	struct boot_info bi = {
+		.ram_below_gap_end = v->ram_below_gap_end,
+		.ram_above_4g_size = v->ram_above_4g,
+	};
+	char *cmdline = NULL;
+	uint64_t end;
+	int ret;
+
+	if (v->kernel.elf) {
+		ret = boot_load_elf(&v->vm.mem, v->kernel.elf, v->kernel.elf_size,
+				    &v->kernel.entry, &end);
+		if (ret) {
+			log_err("vmm: cannot load the ELF kernel: %s", strerror(-ret));
+			return ret;
+		}
+	}
+	if (v->cfg->initramfs_path) {
+		ret = vmm_load_initramfs(v, &bi);
+		if (ret)
+			return ret;
+	}
+	ret = cmdline_build(v->cfg, v->devices.buf, &cmdline);
+	if (ret)
+		return ret;
+	log_debug("vmm: kernel command line: %s", cmdline);
+	bi.cmdline = cmdline;
+	ret = boot_setup_tables(&v->vm.mem);
+	if (!ret)
+		ret = boot_setup_params(&v->vm.mem, &bi);
+	if (!ret)
+		ret = mptable_setup(&v->vm.mem, v->cfg->vcpus);
+	free(cmdline);
+	if (ret)
+		log_err("vmm: writing the boot state: %s", strerror(-ret));
+	return ret;
+}
+
+static int vmm_drop_privileges(const struct krun_config *cfg)
+{
+	if (cfg->has_gid && setgid(cfg->gid) < 0) {
+		log_err("vmm: setgid(%u): %s", (unsigned)cfg->gid, strerror(errno));
+		return -errno;
+	}
+	if (cfg->has_uid && setuid(cfg->uid) < 0) {
+		log_err("vmm: setuid(%u): %s", (unsigned)cfg->uid, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static void vmm_on_exit_evt(void *opaque, int fd, uint32_t events)
+{
+	struct vmm *v = opaque;
+
+	ev_stop(&v->vm.loop);
+}
+
+/* The one process exit of the library: restore what we changed, then _exit like upstream. */
+static void vmm_exit(struct vmm *v)
+{
+	int code = vm_exit_status(&v->vm);
+
+	for (int i = v->nr_exit_hooks - 1; i >= 0; i--)
+		v->exit_hooks[i](v->exit_hook_args[i]);
+	log_debug("vmm: guest done, exit code %d", code);
+	_exit(code & 0xff);
+}
+
+static int vmm_build(struct vmm *v)
+{
+	int ret;
+
+	ret = vmm_load_kernel_image(v);
+	if (!ret)
+		ret = vm_create(&v->vm, v->cfg->split_irqchip);
+	if (!ret)
+		ret = vmm_setup_memory(v);
+	if (!ret)
+		ret = vmm_create_devices(v);
+	if (!ret)
+		ret = vmm_setup_boot(v);
+	if (!ret)
+		ret = vmm_drop_privileges(v->cfg);
+	if (!ret)
+		ret = vcpu_create_all(&v->vm, v->cfg->vcpus, v->kernel.entry, v->cfg->nested_virt);
+	if (!ret)
+		ret = ev_add(&v->vm.loop, v->vm.exit_evt, EPOLLIN, vmm_on_exit_evt, v);
+	return ret;
+}
 
 int vmm_start_enter(struct krun_config *cfg)
 {
-	(void)cfg;
-	log_err("vmm: booting a guest is not implemented yet");
-	return -ENOTSUP;
+	struct vmm *v = calloc(1, sizeof(*v));
+	char name[16];
+	int ret;
+
+	if (!v)
+		return -ENOMEM;
+	v->cfg = cfg;
+	cmdline_init(&v->devices);
+	snprintf(name, sizeof(name), "libkrun VM");
+	prctl(PR_SET_NAME, name);
+	ret = vmm_build(v);
+	if (!ret)
+		ret = vcpu_start_all(&v->vm);
+	if (ret) {
+		/* Hooks may have changed the terminal already: put it back before returning. */
+		for (int i = v->nr_exit_hooks - 1; i >= 0; i--)
+			v->exit_hooks[i](v->exit_hook_args[i]);
+		return ret;
+	}
+	ret = ev_run(&v->vm.loop);
+	if (ret)
+		log_err("vmm: event loop failed: %s", strerror(-ret));
+	vmm_exit(v);
+	return ret; /* not reached */
 }

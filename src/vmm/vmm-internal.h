@@ -1,0 +1,47 @@
+/* src/vmm/vmm-internal.h: state of a running VMM shared by the builder, the devices table and exit handling. */
+#ifndef KRUN_VMM_VMM_INTERNAL_H
+#define KRUN_VMM_VMM_INTERNAL_H
+
+#include <stdint.h>
+
+#include "vmm/cmdline.h"
+#include "vmm/vm.h"
+
+struct krun_config;
+
+#define VMM_MAX_EXIT_HOOKS 16
+
+/* The kernel as it will sit in guest memory. */
+struct kernel_image {
+	void *host;		/* bundle/raw image mapped as guest memory, or NULL (ELF, loaded later) */
+	uint64_t load_addr;	/* guest-physical start of the image */
+	uint64_t size;		/* bytes at load_addr covered by (host) */
+	uint64_t entry;		/* guest-physical 64-bit entry */
+	const uint8_t *elf;	/* ELF file contents to load into RAM, or NULL */
+	size_t elf_size;
+};
+
+struct vmm {
+	struct vm vm;
+	struct krun_config *cfg;
+	struct kernel_image kernel;
+	uint64_t ram_below_gap_end;	/* first byte past the RAM below the MMIO gap */
+	uint64_t ram_above_4g;		/* bytes of RAM from 4 GiB */
+	uint64_t shm_next;		/* next free guest address for shared-memory windows */
+	unsigned next_mmio_slot;	/* virtio-mmio slots handed out so far */
+	struct cmdline devices;		/* virtio_mmio.device= tokens */
+	void (*exit_hooks[VMM_MAX_EXIT_HOOKS])(void *);
+	void *exit_hook_args[VMM_MAX_EXIT_HOOKS];
+	int nr_exit_hooks;
+};
+
+/* Run (fn)(arg) right before the process exits (terminal restore, flushes). */
+int vmm_at_exit(struct vmm *v, void (*fn)(void *), void *arg);
+
+/* Create every device of (v->cfg) in upstream's attach order. 0 or -errno. */
+int vmm_create_devices(struct vmm *v);
+
+/* A guest-physical range for a shared-memory window (DAX) of (size) bytes. */
+int vmm_alloc_shm(struct vmm *v, uint64_t size, uint64_t *gpa);
+
+#endif
