@@ -1,5 +1,5 @@
 # examples/build.mk: example programs linked against the freshly built libkrun.so (run from build/examples).
-EXAMPLES	:= $(BUILD)/examples/chroot_vm
+EXAMPLES	:= $(BUILD)/examples/chroot_vm $(BUILD)/examples/external_kernel
 
 ALL_TARGETS	+= $(EXAMPLES)
 
