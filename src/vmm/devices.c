@@ -4,6 +4,7 @@
 
 #include "api/config.h"
 #include "devices/legacy.h"
+#include "devices/virtio-devices.h"
 #include "util/log.h"
 #include "vmm/vmm-internal.h"
 
@@ -17,11 +18,29 @@ static int vmm_create_legacy(struct vmm *v)
 	return ret;
 }
 
+static int attach_simple(struct vmm *v, int (*create)(struct guest_mem *, struct vdev **))
+{
+	struct vdev *dev;
+	int ret = create(&v->vm.mem, &dev);
+
+	return ret ? ret : vmm_attach_virtio(v, dev);
+}
+
+/* Upstream's order: balloon, rng, consoles, (gpu, input), virtio-fs, block, vsock, net. */
 int vmm_create_devices(struct vmm *v)
 {
 	int ret = vmm_create_legacy(v);
 
-	if (ret)
+	if (ret) {
 		log_err("vmm: creating legacy devices: %s", strerror(-ret));
+		return ret;
+	}
+	ret = attach_simple(v, vtbal_create);
+	if (!ret)
+		ret = attach_simple(v, vtrng_create);
+	if (!ret)
+		ret = vmm_create_consoles(v);
+	if (ret)
+		log_err("vmm: creating devices: %s", strerror(-ret));
 	return ret;
 }

@@ -8,6 +8,7 @@
 #include "vmm/vm.h"
 
 struct krun_config;
+struct vdev;
 
 #define VMM_MAX_EXIT_HOOKS 16
 
@@ -40,6 +41,12 @@ int vmm_at_exit(struct vmm *v, void (*fn)(void *), void *arg);
 
 /* Create every device of (v->cfg) in upstream's attach order. 0 or -errno. */
 int vmm_create_devices(struct vmm *v);
+
+/* Put (dev) on the next virtio-mmio slot with its ioeventfds and irqfd. 0 or -errno. */
+int vmm_attach_virtio(struct vmm *v, struct vdev *dev);
+
+/* The implicit console and every configured virtio-console, in order. */
+int vmm_create_consoles(struct vmm *v);
 
 /* A guest-physical range for a shared-memory window (DAX) of (size) bytes. */
 int vmm_alloc_shm(struct vmm *v, uint64_t size, uint64_t *gpa);

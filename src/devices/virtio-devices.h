@@ -1,0 +1,40 @@
+/* src/devices/virtio-devices.h: constructors of the virtio devices; each returns its generic struct vdev. */
+#ifndef KRUN_DEVICES_VIRTIO_DEVICES_H
+#define KRUN_DEVICES_VIRTIO_DEVICES_H
+
+#include "virtio/virtio.h"
+
+/* virtio-rng: fills buffers from the host's getrandom(). */
+int vtrng_create(struct guest_mem *mem, struct vdev **out);
+
+/* virtio-balloon: free page reporting gives reported guest pages back to the host. */
+int vtbal_create(struct guest_mem *mem, struct vdev **out);
+
+struct ev_loop;
+
+/* Output of a console port goes to the library log, a line at a time. */
+#define VTCON_OUT_LOG (-2)
+
+/* One port of a multiport virtio-console. fds are owned by the device from now on. */
+struct vtcon_port_cfg {
+	const char *name;	/* NULL: unnamed (port 0 of the implicit console) */
+	bool console;		/* a terminal: CONSOLE_PORT, becomes hvcN */
+	int in_fd;		/* -1: no input */
+	int out_fd;		/* -1: discard, VTCON_OUT_LOG: log */
+	unsigned short cols, rows; /* terminal size for console ports */
+};
+
+/*
+ * virtio-console, always multiport (ports announced through the control
+ * queues). Runs entirely on the event-loop thread of (loop).
+ */
+int vtcon_create(struct guest_mem *mem, struct ev_loop *loop,
+		 const struct vtcon_port_cfg *ports, unsigned nr_ports, struct vdev **out);
+
+/* Write out whatever the guest queued on transmit queues (used at exit). */
+void vtcon_flush(struct vdev *dev);
+
+/* The terminal behind console port (port) changed size. */
+void vtcon_resize(struct vdev *dev, unsigned port, unsigned short cols, unsigned short rows);
+
+#endif
