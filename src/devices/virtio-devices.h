@@ -37,4 +37,23 @@ void vtcon_flush(struct vdev *dev);
 /* The terminal behind console port (port) changed size. */
 void vtcon_resize(struct vdev *dev, unsigned port, unsigned short cols, unsigned short rows);
 
+struct fuse_srv;
+
+struct vtfs_cfg {
+	const char *tag;	/* <= 36 bytes */
+	const char *root_dir;	/* NULL: virtual-only fs */
+	bool read_only;
+	uint64_t shm_gpa;	/* DAX window in the guest, shm_size 0: none */
+	uint64_t shm_size;
+	void *shm_host;		/* host mapping of the window (PROT_NONE until mapped) */
+	void (*exit_code)(void *opaque, int32_t code);
+	void *opaque;
+};
+
+/* virtio-fs backed by our FUSE server, one worker thread per device. */
+int vtfs_create(struct guest_mem *mem, const struct vtfs_cfg *cfg, struct vdev **out);
+
+/* The device's FUSE server, to add overlay entries before the guest starts. */
+struct fuse_srv *vtfs_server(struct vdev *dev);
+
 #endif
