@@ -51,7 +51,7 @@ struct virtqueue {
 	uint16_t max_size;		/* QueueNumMax */
 
 	/* Driver-written configuration; the transport changes it only with lock held and !ready. */
-	uint16_t size;			/* QueueNum (0 until written: then max_size is used) */
+	uint16_t size;			/* QueueNum (0 until written: vq_enable() rejects 0) */
 	gpa_t desc_gpa, avail_gpa, used_gpa;
 	bool ready;			/* QueueReady accepted: the fields below are valid */
 
