@@ -1,0 +1,427 @@
+/* src/fuse/nodes.c: node and file-handle tables; ids are (generation, slot) pairs validated on every use, never pointers. */
+#include "fuse/fuse-internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define ID_SLOT(id)	((uint32_t)(id))
+#define ID_GEN(id)	((uint32_t)((id) >> 32))
+#define MK_ID(gen, s)	(((uint64_t)(gen) << 32) | (s))
+
+static void *table_slot(struct fs_table *t, uint32_t idx, size_t esz)
+{
+	return (char *)t->chunks[idx / FS_TABLE_CHUNK] + (size_t)(idx % FS_TABLE_CHUNK) * esz;
+}
+
+/* Grow by one chunk and thread its slots onto the free list. Called with srv->lock held. */
+static int table_grow(struct fs_table *t, size_t esz, void (*init)(void *, uint32_t next))
+{
+	uint32_t c = t->cap / FS_TABLE_CHUNK, i;
+	char *mem;
+
+	if (c >= FS_TABLE_CHUNKS)
+		return -ENFILE;
+	mem = calloc(FS_TABLE_CHUNK, esz);
+	if (!mem)
+		return -ENOMEM;
+	t->chunks[c] = mem;
+	for (i = FS_TABLE_CHUNK; i-- > 0;) {
+		uint32_t idx = t->cap + i;
+
+		if (idx == 0)
+			continue;	/* slot 0 never holds anything: id 0 is invalid */
+		init(mem + (size_t)i * esz, t->free_head);
+		t->free_head = idx;
+	}
+	t->cap += FS_TABLE_CHUNK;
+	return 0;
+}
+
+static void node_init_free(void *p, uint32_t next)
+{
+	struct node *n = p;
+
+	n->fd = -1;
+	n->next_free = next;
+}
+
+static void handle_init_free(void *p, uint32_t next)
+{
+	struct handle *h = p;
+
+	h->fd = -1;
+	h->next_free = next;
+	pthread_mutex_init(&h->dir_lock, NULL);
+}
+
+static uint32_t hash_key(struct fuse_srv *srv, dev_t dev, ino_t ino)
+{
+	uint64_t k = (uint64_t)ino * 0x9e3779b97f4a7c15ull ^ (uint64_t)dev * 0xc2b2ae3d27d4eb4full;
+
+	return (uint32_t)(k >> 32) & (srv->hash_size - 1);
+}
+
+static struct node *node_at(struct fuse_srv *srv, uint32_t idx)
+{
+	return table_slot(&srv->nodes, idx, sizeof(struct node));
+}
+
+static struct handle *handle_at(struct fuse_srv *srv, uint32_t idx)
+{
+	return table_slot(&srv->handles, idx, sizeof(struct handle));
+}
+
+int fs_tables_init(struct fuse_srv *srv)
+{
+	srv->nodes.chunks = calloc(FS_TABLE_CHUNKS, sizeof(void *));
+	srv->handles.chunks = calloc(FS_TABLE_CHUNKS, sizeof(void *));
+	srv->hash_size = 1u << 16;
+	srv->hash = calloc(srv->hash_size, sizeof(uint32_t));
+	if (!srv->nodes.chunks || !srv->handles.chunks || !srv->hash)
+		return -ENOMEM;
+	return 0;
+}
+
+static void hash_remove(struct fuse_srv *srv, struct node *n, uint32_t idx)
+{
+	uint32_t *p = &srv->hash[hash_key(srv, n->dev, n->ino)];
+
+	while (*p) {
+		if (*p == idx) {
+			*p = n->hnext;
+			return;
+		}
+		p = &node_at(srv, *p)->hnext;
+	}
+}
+
+/* Drop a node whose lookup count and pins reached zero. Called with srv->lock held. */
+static void node_free(struct fuse_srv *srv, struct node *n, uint32_t idx)
+{
+	if (n->ov) {
+		if (n->ov->node_id == MK_ID(n->gen, idx))
+			n->ov->node_id = 0;
+	} else {
+		hash_remove(srv, n, idx);
+	}
+	if (n->fd >= 0)
+		close(n->fd);
+	n->fd = -1;
+	n->ov = NULL;
+	n->used = false;
+	n->gen++;
+	n->next_free = srv->nodes.free_head;
+	srv->nodes.free_head = idx;
+}
+
+void fs_tables_destroy(struct fuse_srv *srv)
+{
+	uint32_t i;
+
+	for (i = 1; i < srv->nodes.cap; i++) {
+		struct node *n = node_at(srv, i);
+
+		if (n->used && n->fd >= 0)
+			close(n->fd);
+	}
+	for (i = 1; i < srv->handles.cap; i++) {
+		struct handle *h = handle_at(srv, i);
+
+		if (h->used && h->fd >= 0)
+			close(h->fd);
+		pthread_mutex_destroy(&h->dir_lock);
+	}
+	for (i = 0; i < FS_TABLE_CHUNKS; i++) {
+		if (srv->nodes.chunks)
+			free(srv->nodes.chunks[i]);
+		if (srv->handles.chunks)
+			free(srv->handles.chunks[i]);
+	}
+	free(srv->nodes.chunks);
+	free(srv->handles.chunks);
+	free(srv->hash);
+}
+
+/* Resolve a guest node id and pin the node for the duration of the request. */
+int node_get(struct fuse_srv *srv, uint64_t id, struct node **out)
+{
+	uint32_t idx = ID_SLOT(id);
+	struct node *n;
+	int ret = -ESTALE;
+
+	pthread_mutex_lock(&srv->lock);
+	if (idx == 0 || idx >= srv->nodes.cap)
+		goto out;
+	n = node_at(srv, idx);
+	if (!n->used || n->gen != ID_GEN(id))
+		goto out;
+	n->refs++;
+	*out = n;
+	ret = 0;
+out:
+	pthread_mutex_unlock(&srv->lock);
+	return ret;
+}
+
+void node_put(struct fuse_srv *srv, struct node *n)
+{
+	uint32_t idx;
+
+	if (!n)
+		return;
+	pthread_mutex_lock(&srv->lock);
+	n->refs--;
+	if (n->refs == 0 && n->nlookup == 0) {
+		/* recover the slot index from the chunk layout */
+		for (idx = 0; idx < srv->nodes.cap; idx += FS_TABLE_CHUNK) {
+			struct node *base = srv->nodes.chunks[idx / FS_TABLE_CHUNK];
+
+			if (n >= base && n < base + FS_TABLE_CHUNK) {
+				node_free(srv, n, idx + (uint32_t)(n - base));
+				break;
+			}
+		}
+	}
+	pthread_mutex_unlock(&srv->lock);
+}
+
+static int node_alloc(struct fuse_srv *srv, uint32_t *idx)
+{
+	int ret;
+
+	if (!srv->nodes.free_head) {
+		ret = table_grow(&srv->nodes, sizeof(struct node), node_init_free);
+		if (ret)
+			return ret;
+	}
+	*idx = srv->nodes.free_head;
+	srv->nodes.free_head = node_at(srv, *idx)->next_free;
+	return 0;
+}
+
+/*
+ * Register a looked-up host inode (takes ownership of the O_PATH fd) and
+ * count one lookup. An inode already known keeps its id and the new fd is
+ * closed, so hard links map to one node.
+ */
+int node_insert(struct fuse_srv *srv, int fd, const struct statx *st, uint64_t *id)
+{
+	dev_t dev = makedev(st->stx_dev_major, st->stx_dev_minor);
+	uint32_t b, idx;
+	struct node *n;
+	int ret;
+
+	pthread_mutex_lock(&srv->lock);
+	b = hash_key(srv, dev, st->stx_ino);
+	for (idx = srv->hash[b]; idx; idx = n->hnext) {
+		n = node_at(srv, idx);
+		if (n->dev == dev && n->ino == st->stx_ino) {
+			n->nlookup++;
+			*id = MK_ID(n->gen, idx);
+			pthread_mutex_unlock(&srv->lock);
+			close(fd);
+			return 0;
+		}
+	}
+	ret = node_alloc(srv, &idx);
+	if (ret) {
+		pthread_mutex_unlock(&srv->lock);
+		close(fd);
+		return ret;
+	}
+	n = node_at(srv, idx);
+	n->used = true;
+	n->fd = fd;
+	n->dev = dev;
+	n->ino = st->stx_ino;
+	n->type = st->stx_mode & S_IFMT;
+	n->ov = NULL;
+	n->nlookup = 1;
+	n->refs = 0;
+	n->hnext = srv->hash[b];
+	srv->hash[b] = idx;
+	*id = MK_ID(n->gen, idx);
+	pthread_mutex_unlock(&srv->lock);
+	return 0;
+}
+
+/* Same for an overlay entry: one node per entry while the guest knows it. */
+int node_insert_ov(struct fuse_srv *srv, struct ov_entry *e, uint64_t *id)
+{
+	struct node *n;
+	uint32_t idx;
+	int ret;
+
+	pthread_mutex_lock(&srv->lock);
+	if (e->node_id) {
+		n = node_at(srv, ID_SLOT(e->node_id));
+		n->nlookup++;
+		*id = e->node_id;
+		pthread_mutex_unlock(&srv->lock);
+		return 0;
+	}
+	ret = node_alloc(srv, &idx);
+	if (ret) {
+		pthread_mutex_unlock(&srv->lock);
+		return ret;
+	}
+	n = node_at(srv, idx);
+	n->used = true;
+	n->fd = -1;
+	n->dev = 0;
+	n->ino = e->ino;
+	n->type = e->mode & S_IFMT;
+	n->ov = e;
+	n->nlookup = 1;
+	n->refs = 0;
+	e->node_id = *id = MK_ID(n->gen, idx);
+	pthread_mutex_unlock(&srv->lock);
+	return 0;
+}
+
+/* FORGET: the root (slot 1) is pinned forever; bogus ids are ignored (no reply exists). */
+void node_forget(struct fuse_srv *srv, uint64_t id, uint64_t nlookup)
+{
+	uint32_t idx = ID_SLOT(id);
+	struct node *n;
+
+	pthread_mutex_lock(&srv->lock);
+	if (idx <= 1 || idx >= srv->nodes.cap)
+		goto out;
+	n = node_at(srv, idx);
+	if (!n->used || n->gen != ID_GEN(id))
+		goto out;
+	n->nlookup -= nlookup < n->nlookup ? nlookup : n->nlookup;
+	if (n->nlookup == 0 && n->refs == 0)
+		node_free(srv, n, idx);
+out:
+	pthread_mutex_unlock(&srv->lock);
+}
+
+/* DESTROY: the guest forgot everything; drop all nodes but the root. */
+void node_forget_all(struct fuse_srv *srv)
+{
+	uint32_t idx;
+
+	pthread_mutex_lock(&srv->lock);
+	for (idx = 2; idx < srv->nodes.cap; idx++) {
+		struct node *n = node_at(srv, idx);
+
+		if (!n->used)
+			continue;
+		n->nlookup = 0;
+		if (n->refs == 0)
+			node_free(srv, n, idx);
+	}
+	pthread_mutex_unlock(&srv->lock);
+}
+
+int handle_new(struct fuse_srv *srv, int fd, struct ov_entry *ov, bool is_dir, uint64_t *fh)
+{
+	struct handle *h;
+	uint32_t idx;
+	int ret;
+
+	pthread_mutex_lock(&srv->lock);
+	if (!srv->handles.free_head) {
+		ret = table_grow(&srv->handles, sizeof(struct handle), handle_init_free);
+		if (ret) {
+			pthread_mutex_unlock(&srv->lock);
+			return ret;
+		}
+	}
+	idx = srv->handles.free_head;
+	h = handle_at(srv, idx);
+	srv->handles.free_head = h->next_free;
+	h->used = true;
+	h->fd = fd;
+	h->ov = ov;
+	h->is_dir = is_dir;
+	h->refs = 0;
+	*fh = MK_ID(h->gen, idx);
+	pthread_mutex_unlock(&srv->lock);
+	return 0;
+}
+
+/* Resolve a guest file handle and pin it; -EBADF if stale or bogus. */
+int handle_get(struct fuse_srv *srv, uint64_t fh, struct handle **out)
+{
+	uint32_t idx = ID_SLOT(fh);
+	struct handle *h;
+	int ret = -EBADF;
+
+	pthread_mutex_lock(&srv->lock);
+	if (idx == 0 || idx >= srv->handles.cap)
+		goto out;
+	h = handle_at(srv, idx);
+	if (!h->used || h->gen != ID_GEN(fh) || h->released)
+		goto out;
+	h->refs++;
+	*out = h;
+	ret = 0;
+out:
+	pthread_mutex_unlock(&srv->lock);
+	return ret;
+}
+
+static void handle_free(struct fuse_srv *srv, struct handle *h, uint32_t idx)
+{
+	if (h->fd >= 0)
+		close(h->fd);
+	h->fd = -1;
+	h->ov = NULL;
+	h->used = false;
+	h->released = false;
+	h->gen++;
+	h->next_free = srv->handles.free_head;
+	srv->handles.free_head = idx;
+}
+
+static uint32_t handle_idx(struct fuse_srv *srv, struct handle *h)
+{
+	uint32_t c;
+
+	for (c = 0; c < srv->handles.cap / FS_TABLE_CHUNK; c++) {
+		struct handle *base = srv->handles.chunks[c];
+
+		if (h >= base && h < base + FS_TABLE_CHUNK)
+			return c * FS_TABLE_CHUNK + (uint32_t)(h - base);
+	}
+	return 0;
+}
+
+/* Unpin; a handle released while pinned is freed by its last user. */
+void handle_put(struct fuse_srv *srv, struct handle *h)
+{
+	if (!h)
+		return;
+	pthread_mutex_lock(&srv->lock);
+	h->refs--;
+	if (h->refs == 0 && h->released)
+		handle_free(srv, h, handle_idx(srv, h));
+	pthread_mutex_unlock(&srv->lock);
+}
+
+/* RELEASE / RELEASEDIR. */
+int handle_release(struct fuse_srv *srv, uint64_t fh)
+{
+	uint32_t idx = ID_SLOT(fh);
+	struct handle *h;
+	int ret = -EBADF;
+
+	pthread_mutex_lock(&srv->lock);
+	if (idx == 0 || idx >= srv->handles.cap)
+		goto out;
+	h = handle_at(srv, idx);
+	if (!h->used || h->gen != ID_GEN(fh) || h->released)
+		goto out;
+	if (h->refs == 0)
+		handle_free(srv, h, idx);
+	else
+		h->released = true;	/* the last handle_put() frees it */
+	ret = 0;
+out:
+	pthread_mutex_unlock(&srv->lock);
+	return ret;
+}
