@@ -1,0 +1,83 @@
+/* tests/e2e/krun-run.c: drives the public libkrun API from the command line for end-to-end tests. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "libkrun.h"
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: krun-run [--kernel PATH --initrd PATH --cmdline STR] [--root DIR]\n"
+		"                [--cpus N] [--mem MIB] [--log LEVEL] [--workdir DIR]\n"
+		"                [--env K=V]... [--rlimit SPEC]... [--console-output FILE]\n"
+		"                [--serial] [-- EXEC ARGS...]\n");
+	exit(2);
+}
+
+static void check(int ret, const char *what)
+{
+	if (ret < 0) {
+		fprintf(stderr, "krun-run: %s: %s\n", what, strerror(-ret));
+		exit(125);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "kernel", 1, 0, 'k' }, { "initrd", 1, 0, 'i' }, { "cmdline", 1, 0, 'c' },
+		{ "root", 1, 0, 'r' }, { "cpus", 1, 0, 'p' }, { "mem", 1, 0, 'm' },
+		{ "log", 1, 0, 'l' }, { "workdir", 1, 0, 'w' }, { "env", 1, 0, 'e' },
+		{ "rlimit", 1, 0, 'L' }, { "console-output", 1, 0, 'o' },
+		{ "serial", 0, 0, 's' }, { 0 },
+	};
+	const char *kernel = NULL, *initrd = NULL, *cmdline = NULL, *root = NULL;
+	const char *workdir = NULL, *console_out = NULL;
+	const char *env[64] = { 0 }, *rlimits[16] = { 0 };
+	int cpus = 1, mem = 128, level = 1, nenv = 0, nrl = 0, serial = 0, c, ctx;
+
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k': kernel = optarg; break;
+		case 'i': initrd = optarg; break;
+		case 'c': cmdline = optarg; break;
+		case 'r': root = optarg; break;
+		case 'p': cpus = atoi(optarg); break;
+		case 'm': mem = atoi(optarg); break;
+		case 'l': level = atoi(optarg); break;
+		case 'w': workdir = optarg; break;
+		case 'e': if (nenv < 63) env[nenv++] = optarg; break;
+		case 'L': if (nrl < 15) rlimits[nrl++] = optarg; break;
+		case 'o': console_out = optarg; break;
+		case 's': serial = 1; break;
+		default: usage();
+		}
+	}
+	check(krun_set_log_level(level), "krun_set_log_level");
+	ctx = krun_create_ctx();
+	check(ctx, "krun_create_ctx");
+	check(krun_set_vm_config(ctx, cpus, mem), "krun_set_vm_config");
+	if (kernel)
+		check(krun_set_kernel(ctx, kernel, KRUN_KERNEL_FORMAT_ELF, initrd, cmdline),
+		      "krun_set_kernel");
+	if (root)
+		check(krun_set_root(ctx, root), "krun_set_root");
+	if (workdir)
+		check(krun_set_workdir(ctx, workdir), "krun_set_workdir");
+	if (nrl)
+		check(krun_set_rlimits(ctx, rlimits), "krun_set_rlimits");
+	if (console_out)
+		check(krun_set_console_output(ctx, console_out), "krun_set_console_output");
+	if (serial)
+		check(krun_add_serial_console_default(ctx, -1, 2), "krun_add_serial_console_default");
+	if (optind < argc)
+		check(krun_set_exec(ctx, argv[optind], (const char *const *)&argv[optind + 1], env),
+		      "krun_set_exec");
+	else if (nenv)
+		check(krun_set_env(ctx, env), "krun_set_env");
+	check(krun_start_enter(ctx), "krun_start_enter");
+	return 125;
+}
