@@ -41,7 +41,7 @@ ALL_TARGETS	:= $(LIB_SO) $(BUILD)/libkrun.so.$(ABI_VERSION) $(BUILD)/libkrun.so 
 CHECK_TARGETS	:=
 EXTRA_LIB_OBJS	:=
 
-.PHONY: all check deps install clean format-check
+.PHONY: all check deps install clean format-check demo
 all: all-targets
 
 include $(sort $(wildcard */build.mk */*/build.mk))
@@ -70,6 +70,10 @@ $(BUILD)/libkrun.pc: libkrun.pc.in Makefile
 # Installs the Debian packages the build and tests need (idempotent).
 deps:
 	$(Q)tools/deps.sh
+
+# The main job: a command inside a microVM (DEMO_ARGS overrides the command).
+demo: all rootfs
+	$(Q)tools/demo.sh $(DEMO_ARGS)
 
 check: all $(CHECK_TARGETS)
 	$(Q)tests/run.sh
