@@ -88,7 +88,14 @@ struct vdev_ops {
 	 */
 	void (*reset)(struct vdev *dev);
 
-	/* Queue (q) was kicked. See the locking note above for the thread. */
+	/*
+	 * Queue (q) was kicked. See the locking note above for the thread.
+	 * A kick trapped by the transport arrives only after DRIVER_OK (and
+	 * activation kicks every ready queue once, so buffers queued before
+	 * DRIVER_OK are seen), but a kick through an ioeventfd comes straight
+	 * from KVM, which does not know the status: check vdev_driver_ok() if
+	 * processing before activate() would be wrong.
+	 */
 	void (*notify)(struct vdev *dev, unsigned q);
 
 	/*
@@ -151,6 +158,14 @@ static inline bool vdev_has_feature(const struct vdev *dev, unsigned bit)
 static inline uint32_t vdev_status(const struct vdev *dev)
 {
 	return __atomic_load_n(&dev->status, __ATOMIC_ACQUIRE);
+}
+
+/* DRIVER_OK is set and the device did not ask for a reset. */
+static inline bool vdev_driver_ok(const struct vdev *dev)
+{
+	uint32_t s = vdev_status(dev);
+
+	return (s & VIRTIO_CONFIG_S_DRIVER_OK) && !(s & VIRTIO_CONFIG_S_NEEDS_RESET);
 }
 
 /*

@@ -2,8 +2,11 @@
 #include "test.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
+#include <time.h>
 
 #include "virtio/virtio.h"
 
@@ -488,6 +491,122 @@ static void test_region_split(void)
 	free(big);
 }
 
+/*
+ * A driver thread (modelled on how Linux uses the ring with EVENT_IDX) and a
+ * device thread run concurrently: every chain must come back exactly once
+ * with the right length, and neither side may wait on a wake-up that never
+ * comes (a 1 s poll timeout with work pending is a lost wake-up).
+ */
+#define STRESS_N 200000
+static int kick_efd, stress_stop, lost_kicks;
+
+static void *stress_device(void *arg)
+{
+	struct vq_chain *c = malloc(sizeof(*c));
+	struct pollfd pfd = { .fd = kick_efd, .events = POLLIN };
+	uint64_t n;
+
+	while (!__atomic_load_n(&stress_stop, __ATOMIC_ACQUIRE)) {
+		while (vq_pop(vq, c) == 1) {
+			uint32_t v;
+
+			vq_chain_read(c, 0, &v, 4);
+			vq_chain_write(c, 0, &v, 4);
+			vq_push(vq, c, v % 4 + 1);
+		}
+		vdev_signal_used(&dev, vq);
+		if (poll(&pfd, 1, 1000) == 0 && vq_has_avail(vq) &&
+		    !__atomic_load_n(&stress_stop, __ATOMIC_ACQUIRE))
+			lost_kicks++;
+		if (read(kick_efd, &n, 8) < 0)
+			continue;
+	}
+	free(c);
+	return NULL;
+}
+
+static void test_threaded_driver_device(void)
+{
+	uint16_t *used_event, *avail_event, free_ids[QSZ], nfree = QSZ, last_used = 0;
+	uint16_t avail_idx = 0, kicked_at = 0;
+	struct pollfd pfd;
+	long posted = 0, done = 0, lost_irqs = 0, bad = 0;
+	struct timespec t0, t1;
+	pthread_t th;
+	uint64_t n;
+
+	setup(F_EVENT);
+	used_event = &avail->ring[QSZ];
+	avail_event = (uint16_t *)&used->ring[QSZ];
+	kick_efd = eventfd(0, EFD_NONBLOCK);
+	dev.irqfd = eventfd(0, EFD_NONBLOCK);
+	pfd = (struct pollfd){ .fd = dev.irqfd, .events = POLLIN };
+	for (int i = 0; i < QSZ; i++) {
+		free_ids[i] = i;
+		set_desc(desc, i, BUF_GPA + 64 * i, 64, VRING_DESC_F_WRITE, 0);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pthread_create(&th, NULL, stress_device, NULL);
+	while (done < STRESS_N) {
+		bool progress = false;
+
+		/* Post buffers, then kick only if the device asked for it (avail_event). */
+		while (nfree && posted < STRESS_N) {
+			uint16_t id = free_ids[--nfree];
+			uint32_t v = posted++;
+
+			memcpy(host(BUF_GPA + 64 * id), &v, 4);
+			avail->ring[avail_idx % QSZ] = id;
+			__atomic_store_n(&avail->idx, ++avail_idx, __ATOMIC_RELEASE);
+			progress = true;
+		}
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (vring_need_event(__atomic_load_n(avail_event, __ATOMIC_RELAXED), avail_idx,
+				     kicked_at)) {
+			n = 1;
+			if (write(kick_efd, &n, 8) < 0)
+				bad++;
+		}
+		kicked_at = avail_idx;
+		/* Reap used, then re-arm used_event and look once more. */
+		for (;;) {
+			while (last_used != __atomic_load_n(&used->idx, __ATOMIC_ACQUIRE)) {
+				struct vring_used_elem e = used->ring[last_used % QSZ];
+				uint32_t v;
+
+				memcpy(&v, host(BUF_GPA + 64 * e.id), 4);
+				if (e.id >= QSZ || e.len != v % 4 + 1)
+					bad++;
+				free_ids[nfree++] = e.id;
+				last_used++;
+				done++;
+				progress = true;
+			}
+			__atomic_store_n(used_event, last_used, __ATOMIC_RELAXED);
+			__atomic_thread_fence(__ATOMIC_SEQ_CST);
+			if (last_used == __atomic_load_n(&used->idx, __ATOMIC_ACQUIRE))
+				break;
+		}
+		if (progress || done >= STRESS_N)
+			continue;
+		if (poll(&pfd, 1, 1000) == 0 && last_used == used->idx)
+			lost_irqs++;
+		if (read(dev.irqfd, &n, 8) < 0)
+			continue;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	__atomic_store_n(&stress_stop, 1, __ATOMIC_RELEASE);
+	n = 1;
+	CHECK_EQ(write(kick_efd, &n, 8), 8);
+	pthread_join(th, NULL);
+	printf("  %d chains through a %d-entry ring in %.0f ms\n", STRESS_N, QSZ,
+	       (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(lost_irqs, 0);
+	CHECK_EQ(lost_kicks, 0);
+	CHECK_EQ(used->idx, (uint16_t)STRESS_N);
+}
+
 TEST_MAIN_BEGIN("virtqueue")
 	RUN(test_single_readable);
 	RUN(test_multi_with_writable_tail);
@@ -509,4 +628,5 @@ TEST_MAIN_BEGIN("virtqueue")
 	RUN(test_no_interrupt_flag);
 	RUN(test_enable_validation);
 	RUN(test_region_split);
+	RUN(test_threaded_driver_device);
 TEST_MAIN_END()
