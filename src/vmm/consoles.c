@@ -3,7 +3,11 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/signalfd.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -22,6 +26,13 @@ struct term_saved {
 struct console_build {
 	struct vtcon_port_cfg ports[MAX_PORTS];
 	unsigned n;
+	int term_fd;	/* terminal behind port 0, -1 if none */
+};
+
+/* A console whose port 0 follows the size of a host terminal. */
+struct winch_target {
+	struct vdev *dev;
+	int term_fd;
 };
 
 static void term_restore(void *arg)
@@ -86,6 +97,7 @@ static int console_default(struct vmm *v, struct console_build *b, int in, int o
 	int term = in_tty ? in : out_tty ? out : err_tty ? err : -1;
 	int ret = 0;
 
+	b->term_fd = term;
 	if (term >= 0)
 		ret = term_make_raw(v, term, !in_tty);
 	if (ret)
@@ -140,6 +152,42 @@ static void console_flush(void *arg)
 	vtcon_flush(arg);
 }
 
+static void console_winch(void *opaque, int fd, uint32_t events)
+{
+	struct winch_target *t = opaque;
+	struct signalfd_siginfo si;
+	struct winsize ws;
+
+	if (read(fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (ioctl(t->term_fd, TIOCGWINSZ, &ws) == 0)
+		vtcon_resize(t->dev, 0, ws.ws_col, ws.ws_row);
+}
+
+/*
+ * SIGWINCH is taken through a signalfd on the event loop; it is blocked here,
+ * before any VMM thread exists, so every thread inherits the mask.
+ */
+static int console_follow_winch(struct vmm *v, struct vdev *dev, int term_fd)
+{
+	struct winch_target *t = calloc(1, sizeof(*t));
+	sigset_t set;
+	int fd;
+
+	if (!t)
+		return -ENOMEM;
+	sigemptyset(&set);
+	sigaddset(&set, SIGWINCH);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (fd < 0) {
+		free(t);
+		return -errno;
+	}
+	*t = (struct winch_target){ .dev = dev, .term_fd = term_fd };
+	return ev_add(&v->vm.loop, fd, EPOLLIN, console_winch, t);
+}
+
 static int console_attach(struct vmm *v, struct console_build *b)
 {
 	struct vdev *dev;
@@ -149,6 +197,8 @@ static int console_attach(struct vmm *v, struct console_build *b)
 		ret = vmm_attach_virtio(v, dev);
 	if (!ret)
 		ret = vmm_at_exit(v, console_flush, dev);
+	if (!ret && b->term_fd >= 0)
+		ret = console_follow_winch(v, dev, b->term_fd);
 	return ret;
 }
 
@@ -160,6 +210,7 @@ int vmm_create_consoles(struct vmm *v)
 
 	if (!cfg->implicit_console_disabled) {
 		b.n = 0;
+		b.term_fd = -1;
 		if (cfg->console_output)
 			ret = console_output_file(v, &b);
 		else
@@ -171,6 +222,7 @@ int vmm_create_consoles(struct vmm *v)
 		const struct cfg_console *cc = &cfg->consoles[i];
 
 		b.n = 0;
+		b.term_fd = -1;
 		if (cc->kind == CFG_CONSOLE_DEFAULT)
 			ret = console_default(v, &b, cc->in_fd, cc->out_fd, cc->err_fd);
 		else
