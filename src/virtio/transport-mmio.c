@@ -1,4 +1,4 @@
-/* src/virtio/transport-mmio.c: virtio-mmio v2 register file and the status/feature state machine (virtio 1.2 §4.2, §3.1). */
+/* src/virtio/transport-mmio.c: virtio-mmio v2 registers + status/feature state machine (1.2 §4.2). */
 #include "virtio/transport-mmio.h"
 
 #include <errno.h>

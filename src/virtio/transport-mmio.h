@@ -1,4 +1,4 @@
-/* src/virtio/transport-mmio.h: virtio-mmio version 2 transport (virtio 1.2 §4.2) for one struct vdev. */
+/* src/virtio/transport-mmio.h: virtio-mmio version 2 transport (virtio 1.2 §4.2). */
 #ifndef KRUN_VIRTIO_TRANSPORT_MMIO_H
 #define KRUN_VIRTIO_TRANSPORT_MMIO_H
 

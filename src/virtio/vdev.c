@@ -1,4 +1,4 @@
-/* src/virtio/vdev.c: the generic device half shared by every virtio device: queues, interrupts, reset. */
+/* src/virtio/vdev.c: generic half of every virtio device: queues, interrupts, reset. */
 #include "virtio/virtio.h"
 
 #include <errno.h>
@@ -55,7 +55,7 @@ void vdev_raise_irq(struct vdev *dev)
 
 	if (dev->irqfd < 0)
 		return;
-	/* An eventfd counter cannot realistically saturate; EAGAIN would only mean "already pending". */
+	/* An eventfd counter cannot realistically saturate; EAGAIN means "already pending". */
 	if (write(dev->irqfd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		log_warn_once("%s: raising interrupt failed: %m", dev->ops->name);
 }

@@ -1,4 +1,4 @@
-/* src/virtio/virtio.h: the generic part of every virtio device (struct vdev) and the ops a device implements. */
+/* src/virtio/virtio.h: generic part of every virtio device (struct vdev) and its ops. */
 #ifndef KRUN_VIRTIO_VIRTIO_H
 #define KRUN_VIRTIO_VIRTIO_H
 
@@ -61,7 +61,7 @@ struct vdev_ops {
 	const char *name;		/* "virtio-rng": prefix of every log line */
 	uint32_t device_id;		/* VIRTIO_ID_* */
 	unsigned num_queues;		/* default; vdev_init() may override */
-	uint16_t queue_max_size;	/* QueueNumMax of every queue (power of 2, <= VQ_MAX_SIZE) */
+	uint16_t queue_max_size;	/* QueueNumMax: power of 2, <= VQ_MAX_SIZE */
 	uint64_t features;		/* offered; VERSION_1 is always added */
 	size_t config_size;		/* bytes of config space at 0x100 */
 
@@ -112,7 +112,7 @@ struct vdev {
 
 	unsigned num_queues;
 	struct virtqueue *queues;	/* [num_queues], owned */
-	size_t config_size;		/* from ops; a device may change it before vmmio_create() */
+	size_t config_size;		/* from ops; may change before vmmio_create() */
 
 	uint64_t host_features;		/* offered: ops->features | VERSION_1 */
 	uint64_t driver_features;	/* protected by lock; final once FEATURES_OK */
@@ -145,7 +145,7 @@ void vdev_destroy(struct vdev *dev);
 bool vdev_signal_used(struct vdev *dev, struct virtqueue *vq);
 /* Config space changed: bump ConfigGeneration, set INT_CONFIG, raise the interrupt. */
 void vdev_signal_config(struct vdev *dev);
-/* Unrecoverable device error: set DEVICE_NEEDS_RESET and raise a config interrupt (virtio 1.2 §2.1.2). */
+/* Unrecoverable device error: DEVICE_NEEDS_RESET + config interrupt (virtio 1.2 §2.1.2). */
 void vdev_set_needs_reset(struct vdev *dev);
 /* Write the interrupt eventfd (no ISR change). Used by the two signal helpers. */
 void vdev_raise_irq(struct vdev *dev);

@@ -1,4 +1,4 @@
-/* src/virtio/virtqueue.c: split virtqueue; every descriptor and ring index a driver writes is validated here. */
+/* src/virtio/virtqueue.c: split virtqueue; every descriptor/ring index a driver writes is checked here. */
 #include "virtio/virtqueue.h"
 
 #include <errno.h>
@@ -70,7 +70,7 @@ void vq_disable(struct virtqueue *vq)
 	pthread_mutex_unlock(&vq->lock);
 }
 
-/* Sizes and alignments of the three areas: virtio 1.2 §2.7 (table "Virtqueue Part Alignment Size"). */
+/* Sizes and alignments of the three areas: virtio 1.2 §2.7 ("Virtqueue Part Alignment Size"). */
 static int vq_map_rings(struct virtqueue *vq, const struct guest_mem *mem)
 {
 	uint64_t n = vq->size;

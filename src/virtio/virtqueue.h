@@ -1,4 +1,4 @@
-/* src/virtio/virtqueue.h: split virtqueue (virtio 1.2 §2.7): validated descriptor chains in, used elements out. */
+/* src/virtio/virtqueue.h: split virtqueue (virtio 1.2 §2.7): validated chains in, used elements out. */
 #ifndef KRUN_VIRTIO_VIRTQUEUE_H
 #define KRUN_VIRTIO_VIRTQUEUE_H
 
@@ -7,7 +7,8 @@
  *
  *   desc  (16-byte aligned, 16*N):  { le64 addr; le32 len; le16 flags; le16 next; }[N]
  *   avail ( 2-byte aligned, 6+2*N): le16 flags; le16 idx; le16 ring[N]; le16 used_event;
- *   used  ( 4-byte aligned, 6+8*N): le16 flags; le16 idx; { le32 id; le32 len; }[N]; le16 avail_event;
+ *   used  ( 4-byte aligned, 6+8*N): le16 flags; le16 idx; { le32 id; le32 len; }[N];
+ *                                   le16 avail_event;
  *
  * The driver publishes heads in avail.ring[idx % N] and then bumps avail.idx;
  * the device consumes them in order (last_avail_idx), and returns them in
@@ -51,7 +52,7 @@ struct virtqueue {
 	uint16_t max_size;		/* QueueNumMax */
 
 	/* Driver-written configuration; the transport changes it only with lock held and !ready. */
-	uint16_t size;			/* QueueNum (0 until written: vq_enable() rejects 0) */
+	uint16_t size;			/* QueueNum; vq_enable() rejects 0 */
 	gpa_t desc_gpa, avail_gpa, used_gpa;
 	bool ready;			/* QueueReady accepted: the fields below are valid */
 

@@ -1,4 +1,4 @@
-/* tests/unit/test-virtio-mmio.c: virtio-mmio v2 register file and status/feature/queue state machine, no KVM. */
+/* tests/unit/test-virtio-mmio.c: virtio-mmio v2 registers and state machine, no KVM. */
 #include "test.h"
 
 #include <errno.h>
@@ -174,7 +174,7 @@ static void test_device_features(void)
 	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
 	CHECK_EQ(rd(VIRTIO_MMIO_DEVICE_FEATURES), (uint32_t)(F_EVENT | F_DEV0));
 	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-	CHECK_EQ(rd(VIRTIO_MMIO_DEVICE_FEATURES), 1);	/* VERSION_1 = bit 32, always offered */
+	CHECK_EQ(rd(VIRTIO_MMIO_DEVICE_FEATURES), 1);	/* VERSION_1 (bit 32) */
 	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 2);
 	CHECK_EQ(rd(VIRTIO_MMIO_DEVICE_FEATURES), 0);
 }

@@ -1,4 +1,4 @@
-/* tests/unit/test-virtqueue.c: split virtqueue parsing against a fake guest RAM: valid chains, hostile chains, used ring, EVENT_IDX. */
+/* tests/unit/test-virtqueue.c: split virtqueue against a fake guest RAM: hostile chains, EVENT_IDX. */
 #include "test.h"
 
 #include <errno.h>
