@@ -14,7 +14,7 @@
 
 #define MAX_IOV 1024
 
-/* Reopen a regular file or directory node through our own fd; never for symlinks or special files. */
+/* Reopen a regular file or directory node through our own fd; never symlinks or special files. */
 static int reopen_node(struct node *n, int flags)
 {
 	char path[64];
@@ -483,7 +483,10 @@ int op_setupmapping(struct fuse_req *r)
 	ret = node_get(r->srv, r->h->nodeid, &n);
 	if (ret)
 		return ret;
-	fd = n->fd < 0 ? -EACCES : n->type != S_IFREG ? -EINVAL : reopen_node(n, wr ? O_RDWR : O_RDONLY);
+	if (n->fd < 0)
+		fd = -EACCES;
+	else
+		fd = n->type != S_IFREG ? -EINVAL : reopen_node(n, wr ? O_RDWR : O_RDONLY);
 	if (fd >= 0) {
 		ret = r->srv->cb.setup_mapping(r->srv->cb.opaque, fd, in->foffset, in->moffset,
 					       in->len, wr);

@@ -390,7 +390,7 @@ int op_mkdir(struct fuse_req *r)
 	return make_common(r, MK_DIR, sizeof(*in), in->mode, 0);
 }
 
-/* Regular files, FIFOs, sockets and overlayfs whiteouts (char 0:0) only: no device nodes on the host. */
+/* Regular files, FIFOs, sockets and overlayfs whiteouts (char 0:0): no device nodes on the host. */
 int op_mknod(struct fuse_req *r)
 {
 	const struct fuse_mknod_in *in = (const void *)r->arg;
@@ -475,7 +475,7 @@ int op_rename2(struct fuse_req *r)
 	return rename_common(r, in->newdir, in->flags, sizeof(*in));
 }
 
-/* Hard link the inode an O_PATH fd names (via its magic link, which names no path the guest chose). */
+/* Hard link the inode an O_PATH fd names, via its magic link (no path the guest chose). */
 int op_link(struct fuse_req *r)
 {
 	const struct fuse_link_in *in = (const void *)r->arg;

@@ -161,8 +161,7 @@ static int op_init(struct fuse_req *r)
 	o->max_write = FUSE_SRV_MAX_WRITE;
 	o->time_gran = 1;
 	o->max_pages = FUSE_SRV_MAX_WRITE / 4096;
-	if (r->srv->as_root)
-		umask(0);	/* the guest kernel already applied its umask */
+	umask(0);	/* process-wide: the guest kernel already applied the guest's umask */
 	return 0;
 }
 

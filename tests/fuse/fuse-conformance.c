@@ -441,7 +441,9 @@ static int t_credentials(void)
 	if (pid == 0) {
 		if (setgid(4321) || setuid(4321))
 			_exit(3);
-		if (put(M(pa, "open/mine"), "x"))
+		char buf[8];
+
+		if (put(M(pa, "open/mine"), "x") || get(pa, buf, sizeof(buf)) || strcmp(buf, "x"))
 			_exit(1);
 		_exit(put(M(pb, "closed/nope"), "x") == 0 ? 2 : 0);
 	}
