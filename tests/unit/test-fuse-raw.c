@@ -24,7 +24,8 @@ static int req(struct fuse_srv *srv, uint32_t op, uint64_t nodeid, const void *a
 	size_t rl = 0;
 
 	memcpy(in, &h, sizeof(h));
-	memcpy(in + sizeof(h), arg, len);
+	if (len)
+		memcpy(in + sizeof(h), arg, len);
 	memset(reply, 0xaa, sizeof(struct fuse_out_header));
 	if (fuse_srv_handle(srv, &iv, 1, &ov, 1, &rl))
 		return 2;
