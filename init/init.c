@@ -118,6 +118,30 @@ static int status_to_code(int status)
 	return EXIT_SETUP_FAILED;
 }
 
+/*
+ * Host signals: the VMM writes the number of each signal it receives (SIGTERM
+ * from "podman stop", ...) to the console port "krun-signals". A small child
+ * relays them to PID 1, whose handler passes them to the workload like any
+ * other signal sent to init. No port (older VMMs, no console): nothing to do.
+ */
+static void start_signal_relay(void)
+{
+	unsigned char sig;
+	int fd;
+
+	fd = open_named_port("krun-signals", O_RDONLY);
+	if (fd < 0)
+		return;
+	if (fork() != 0) {
+		close(fd);
+		return;
+	}
+	while (read(fd, &sig, 1) == 1)
+		if (sig > 0 && sig < NSIG)
+			kill(1, sig);
+	_exit(0);
+}
+
 /* Forks the workload and reaps every child until the workload itself exits. */
 static int run_workload(char **argv)
 {
@@ -137,6 +161,7 @@ static int run_workload(char **argv)
 		return EXIT_SETUP_FAILED;
 	}
 	workload_pid = pid;
+	start_signal_relay();
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
 	for (;;) {
 		pid_t r = waitpid(-1, &status, 0);

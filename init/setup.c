@@ -243,6 +243,31 @@ int setup_redirects(void)
 	return ret;
 }
 
+int open_named_port(const char *want, int flags)
+{
+	char path[320], name[64];
+	struct dirent *de;
+	int fd = -ENOENT;
+	DIR *d;
+
+	d = opendir("/sys/class/virtio-ports");
+	if (!d)
+		return -errno;
+	while (fd == -ENOENT && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/class/virtio-ports/%s/name", de->d_name);
+		if (read_small(path, name, sizeof(name)) || strcmp(name, want))
+			continue;
+		snprintf(path, sizeof(path), "/dev/%s", de->d_name);
+		fd = open(path, flags | O_CLOEXEC);
+		if (fd < 0)
+			fd = -errno;
+	}
+	closedir(d);
+	return fd;
+}
+
 const char *read_proc_cmdline(void)
 {
 	static char buf[4096];

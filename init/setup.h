@@ -14,6 +14,9 @@ void setup_rlimits(void);
 /* Reopens fds 0/1/2 from the virtio-console ports named krun-stdin/-stdout/-stderr. */
 int setup_redirects(void);
 
+/* Opens the virtio-console port named (name): an fd, or -errno (-ENOENT: no such port). */
+int open_named_port(const char *name, int flags);
+
 /* Reads /proc/cmdline into a static buffer ("" on failure). */
 const char *read_proc_cmdline(void);
 
