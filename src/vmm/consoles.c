@@ -147,6 +147,67 @@ static int console_multiport(struct vmm *v, struct console_build *b, const struc
 	return 0;
 }
 
+/* Host signals to relay to the workload; SIGINT only while the terminal does not carry ^C. */
+static const int relayed_signals[] = { SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGINT };
+
+static void console_signal(void *opaque, int fd, uint32_t events)
+{
+	int *pipe_w = opaque;
+	struct signalfd_siginfo si;
+	uint8_t sig;
+
+	if (read(fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	sig = si.ssi_signo;
+	if (write(*pipe_w, &sig, 1) != 1)
+		log_warn_once("console: cannot relay signal %u to the guest", sig);
+	else
+		log_info("console: relayed signal %u to the guest", sig);
+}
+
+/* If the VM never starts, the caller gets its signals back. */
+static void unblock_signals(void *arg)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof(relayed_signals) / sizeof(relayed_signals[0]); i++)
+		sigaddset(&set, relayed_signals[i]);
+	sigaddset(&set, SIGWINCH);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
+/*
+ * The "krun-signals" port: the guest init reads one byte per signal the VMM
+ * process received and sends that signal to the workload, so "podman stop"
+ * (SIGTERM) reaches the process in the VM instead of killing the VM.
+ */
+static int console_signal_port(struct vmm *v, struct console_build *b, bool with_sigint)
+{
+	int *pipe_fds = calloc(2, sizeof(int));
+	sigset_t set;
+	int sfd;
+
+	if (!pipe_fds)
+		return -ENOMEM;
+	if (pipe2(pipe_fds, O_CLOEXEC) < 0) {
+		free(pipe_fds);
+		return -errno;
+	}
+	sigemptyset(&set);
+	if (vmm_at_exit(v, unblock_signals, NULL))
+		return -ENOSPC;
+	for (size_t i = 0; i < sizeof(relayed_signals) / sizeof(relayed_signals[0]); i++)
+		if (relayed_signals[i] != SIGINT || with_sigint)
+			sigaddset(&set, relayed_signals[i]);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0)
+		return -errno;
+	add_port(b, "krun-signals", false, pipe_fds[0], -1);
+	return ev_add(&v->vm.loop, sfd, EPOLLIN, console_signal, &pipe_fds[1]);
+}
+
 static void console_flush(void *arg)
 {
 	vtcon_flush(arg);
@@ -215,6 +276,8 @@ int vmm_create_consoles(struct vmm *v)
 			ret = console_output_file(v, &b);
 		else
 			ret = console_default(v, &b, STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO);
+		if (!ret)
+			ret = console_signal_port(v, &b, !isatty(STDIN_FILENO));
 		if (!ret)
 			ret = console_attach(v, &b);
 	}
