@@ -165,8 +165,7 @@ static void console_signal(void *opaque, int fd, uint32_t events)
 		log_info("console: relayed signal %u to the guest", sig);
 }
 
-/* If the VM never starts, the caller gets its signals back. */
-static void unblock_signals(void *arg)
+void vmm_unblock_signals(void)
 {
 	sigset_t set;
 
@@ -195,8 +194,6 @@ static int console_signal_port(struct vmm *v, struct console_build *b, bool with
 		return -errno;
 	}
 	sigemptyset(&set);
-	if (vmm_at_exit(v, unblock_signals, NULL))
-		return -ENOSPC;
 	for (size_t i = 0; i < sizeof(relayed_signals) / sizeof(relayed_signals[0]); i++)
 		if (relayed_signals[i] != SIGINT || with_sigint)
 			sigaddset(&set, relayed_signals[i]);

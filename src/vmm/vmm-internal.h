@@ -48,6 +48,9 @@ int vmm_attach_virtio(struct vmm *v, struct vdev *dev);
 /* The implicit console and every configured virtio-console, in order. */
 int vmm_create_consoles(struct vmm *v);
 
+/* If the VM never starts, the caller gets the signals the consoles took back. */
+void vmm_unblock_signals(void);
+
 /* A guest-physical range for a shared-memory window (DAX) of (size) bytes. */
 int vmm_alloc_shm(struct vmm *v, uint64_t size, uint64_t *gpa);
 

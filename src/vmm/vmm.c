@@ -289,6 +289,7 @@ int vmm_start_enter(struct krun_config *cfg)
 		/* Hooks may have changed the terminal already: put it back before returning. */
 		for (int i = v->nr_exit_hooks - 1; i >= 0; i--)
 			v->exit_hooks[i](v->exit_hook_args[i]);
+		vmm_unblock_signals();
 		return ret;
 	}
 	ret = ev_run(&v->vm.loop);
