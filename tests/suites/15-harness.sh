@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# tests/suites/15-harness.sh: checks tests/harness/with-kvm and the raw /dev/kvm (kvm-selftest).
+# Two L1 boots in all (plus one cut short by the timeout): each boot costs seconds under TCG.
+set -u
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+WK=tests/harness/with-kvm
+SELFTEST=$BUILD/tests/kvm/kvm-selftest
+work=$BUILD/tests/harness
+mkdir -p "$work"
+work=$(cd "$work" && pwd)
+
+pass() { echo "PASS harness/$1"; }
+fail() { echo "FAIL harness/$1: $2"; }
+skip() { echo "SKIP harness/$1: $2"; }
+
+# Output of a selftest run, indented so its own PASS lines do not count twice.
+indent() { sed 's/^/    /'; }
+
+if [ ! -x "$SELFTEST" ]; then
+	fail build "$SELFTEST missing (make $SELFTEST)"
+	exit 1
+fi
+
+if [ -e /dev/kvm ]; then
+	if "$SELFTEST" >"$work/native.out" 2>&1; then
+		pass kvm-selftest-native
+	else
+		fail kvm-selftest-native "$(grep -m1 FAIL "$work/native.out")"
+		indent <"$work/native.out"
+	fi
+else
+	skip kvm-selftest-native "no /dev/kvm"
+fi
+
+"$WK" true
+rc=$?
+[ $rc -eq 0 ] && pass true-exits-0 || fail true-exits-0 "exit $rc"
+
+# One boot for the rest: exit status, output, environment, devices, writable cwd, selftest.
+rm -f "$work/written-inside" "$work/inside.out"
+marker="marker-$$-$RANDOM"
+TEST_HARNESS_VAR="a b'c" "$WK" bash -c '
+	echo "$1"
+	echo "env=$TEST_HARNESS_VAR"
+	echo "cwd=$PWD"
+	for d in kvm fuse ptmx; do [ -c /dev/$d ] && echo "dev-$d"; done
+	[ -d /dev/pts ] && python3 -c "import os; os.openpty()" 2>/dev/null && echo pty-ok
+	echo written >"$2/written-inside"
+	"$3" >"$2/selftest.out" 2>&1 && echo selftest-ok
+	echo to-stderr >&2
+	exit 7' _ "$marker" "$work" "$SELFTEST" >"$work/inside.out" 2>"$work/inside.err"
+rc=$?
+[ $rc -eq 7 ] && pass exit-status-7 || fail exit-status-7 "exit $rc"
+if head -n1 "$work/inside.out" | grep -qx "$marker"; then
+	pass stdout-passes-through
+else
+	fail stdout-passes-through "first line: $(head -n1 "$work/inside.out")"
+fi
+grep -qx to-stderr "$work/inside.err" && pass stderr-passes-through ||
+	fail stderr-passes-through "no line on stderr"
+grep -qxF "env=a b'c" "$work/inside.out" && pass env-passes-through ||
+	fail env-passes-through "TEST_HARNESS_VAR lost"
+grep -qxF "cwd=$PWD" "$work/inside.out" && pass same-cwd || fail same-cwd "cwd differs"
+for d in kvm fuse ptmx; do
+	grep -qx "dev-$d" "$work/inside.out" && pass "dev-$d-inside" ||
+		fail "dev-$d-inside" "/dev/$d missing"
+done
+if command -v python3 >/dev/null; then
+	grep -qx pty-ok "$work/inside.out" && pass pty-inside || fail pty-inside "openpty failed"
+else
+	skip pty-inside "no python3"
+fi
+[ "$(cat "$work/written-inside" 2>/dev/null)" = written ] && pass cwd-writable ||
+	fail cwd-writable "file written inside not seen outside"
+if grep -qx selftest-ok "$work/inside.out"; then
+	pass kvm-selftest-nested
+else
+	fail kvm-selftest-nested "$(grep -m1 FAIL "$work/selftest.out" 2>/dev/null)"
+	indent <"$work/selftest.out" 2>/dev/null
+fi
+# The L1 boot time is the harness's main cost; show it in the log.
+grep -h 'L1 up' "$work/inside.err" | sed 's/^/    /'
+
+# Natively (hardware KVM) there is no L1 and so nothing to time out.
+if grep -qwE 'vmx|svm' /proc/cpuinfo && [ -d /sys/module/kvm_intel -o -d /sys/module/kvm_amd ]; then
+	skip timeout "hardware KVM: commands run natively"
+else
+	WITH_KVM_TIMEOUT=2 "$WK" sleep 60 2>/dev/null
+	rc=$?
+	[ $rc -eq 124 ] && pass timeout-exits-124 || fail timeout-exits-124 "exit $rc"
+fi
+exit 0
