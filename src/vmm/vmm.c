@@ -13,15 +13,13 @@
 #include <unistd.h>
 
 #include "api/config.h"
+#include "libkrun.h"
 /* From src/api/krunfw.c: the bundled kernel of libkrunfw.so.5, loaded at krun_create_ctx. */
 int krunfw_kernel(void **host, uint64_t *load_addr, uint64_t *entry, size_t *size);
 #include "util/log.h"
 #include "vmm/vmm-internal.h"
 #include "vmm/x86_64/boot.h"
 #include "vmm/x86_64/layout.h"
-
-/* KRUN_KERNEL_FORMAT_* values of libkrun.h that x86_64 accepts. */
-enum { KERNEL_FORMAT_RAW = 0, KERNEL_FORMAT_ELF = 1 };
 
 #define PAGE_SIZE_4K	4096ULL
 #define ALIGN_UP(x, a)	(((x) + (a) - 1) & ~((a) - 1))
@@ -78,11 +76,11 @@ static int vmm_load_kernel_image(struct vmm *v)
 		return ret;
 	}
 	switch (cfg->kernel_format) {
-	case KERNEL_FORMAT_ELF:
+	case KRUN_KERNEL_FORMAT_ELF:
 		k->elf = p;
 		k->elf_size = size;
 		return 0;
-	case KERNEL_FORMAT_RAW:
+	case KRUN_KERNEL_FORMAT_RAW:
 		/* Upstream's x86 contract: a flat image at 2 GiB, entered at its first byte. */
 		k->host = p;
 		k->load_addr = k->entry = 0x80000000ULL;
