@@ -13,7 +13,7 @@ static void usage(void)
 		"usage: krun-run [--kernel PATH --initrd PATH --cmdline STR] [--root DIR]\n"
 		"                [--cpus N] [--mem MIB] [--log LEVEL] [--workdir DIR]\n"
 		"                [--env K=V]... [--rlimit SPEC]... [--console-output FILE]\n"
-		"                [--serial] [-- EXEC ARGS...]\n");
+		"                [--serial] [--virtiofs TAG:PATH:SHM] [-- EXEC ARGS...]\n");
 	exit(2);
 }
 
@@ -32,11 +32,12 @@ int main(int argc, char **argv)
 		{ "root", 1, 0, 'r' }, { "cpus", 1, 0, 'p' }, { "mem", 1, 0, 'm' },
 		{ "log", 1, 0, 'l' }, { "workdir", 1, 0, 'w' }, { "env", 1, 0, 'e' },
 		{ "rlimit", 1, 0, 'L' }, { "console-output", 1, 0, 'o' },
-		{ "serial", 0, 0, 's' }, { 0 },
+		{ "serial", 0, 0, 's' }, { "virtiofs", 1, 0, 'v' }, { 0 },
 	};
 	const char *kernel = NULL, *initrd = NULL, *cmdline = NULL, *root = NULL;
 	const char *workdir = NULL, *console_out = NULL;
 	const char *env[64] = { 0 }, *rlimits[16] = { 0 };
+	char *fs_spec = NULL;
 	int cpus = 1, mem = 128, level = 1, nenv = 0, nrl = 0, serial = 0, c, ctx;
 
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
@@ -53,6 +54,7 @@ int main(int argc, char **argv)
 		case 'L': if (nrl < 15) rlimits[nrl++] = optarg; break;
 		case 'o': console_out = optarg; break;
 		case 's': serial = 1; break;
+		case 'v': fs_spec = optarg; break;
 		default: usage();
 		}
 	}
@@ -65,6 +67,13 @@ int main(int argc, char **argv)
 		      "krun_set_kernel");
 	if (root)
 		check(krun_set_root(ctx, root), "krun_set_root");
+	if (fs_spec) { /* TAG:PATH:SHM_BYTES */
+		char *tag = strtok(fs_spec, ":"), *path = strtok(NULL, ":"), *shm = strtok(NULL, ":");
+
+		if (!tag || !path || !shm)
+			usage();
+		check(krun_add_virtiofs2(ctx, tag, path, strtoull(shm, NULL, 0)), "krun_add_virtiofs2");
+	}
 	if (workdir)
 		check(krun_set_workdir(ctx, workdir), "krun_set_workdir");
 	if (nrl)

@@ -78,7 +78,120 @@ case_guest_panic() {
 	fi
 }
 
-for c in boot_initramfs smp_4 ram_2g rng console_stdin_pipe guest_panic; do
+# --- virtio-fs root, guest init and chroot_vm ---
+CHROOT_VM=$B/examples/chroot_vm
+R=$T/rootfs
+rootfs_ready=
+rootfs() { # a private copy of the test rootfs on a local filesystem
+	[ -n "$rootfs_ready" ] || { cp -a "$B/rootfs" "$R" && rootfs_ready=1; }
+}
+vm() { # vm CMD...: chroot_vm into the rootfs, stdout in $T/out, stderr in $T/err
+	rootfs
+	timeout -k 5 ${E2E_TIMEOUT:-180} "$CHROOT_VM" "$R" "$@" > "$T/out" 2> "$T/err" < "${VM_STDIN:-/dev/null}"
+}
+expect_rc() { # expect_rc NAME WANT CMD...
+	local name=$1 want=$2 rc; shift 2
+	vm "$@"; rc=$?
+	[ $rc -eq "$want" ] && pass "$name" || { cat "$T/err" >> "$T/out"; fail "$name" "exit $rc, want $want"; }
+}
+
+case_fs_exit_code() { expect_rc fs-exit-code 42 /bin/sh -c 'exit 42'; }
+case_fs_not_found() { expect_rc fs-not-found 127 /no/such/program; }
+case_fs_signal() { expect_rc fs-signal 137 /bin/probe kill-self 9; }
+
+case_fs_env_args() {
+	local rc
+	vm /bin/probe args "two words" "it's" '$HOME' 'a\b' "" ; rc=$?
+	printf '%s\n' '</bin/probe>' '<args>' '<two words>' "<it's>" '<$HOME>' '<a\b>' '<>' > "$T/want"
+	if [ $rc -eq 0 ] && cmp -s "$T/want" "$T/out"; then
+		vm /bin/probe env
+		grep -qx TEST=works "$T/out" && pass fs-env-args || fail fs-env-args "TEST=works not in the environment"
+	else
+		diff "$T/want" "$T/out" >> "$T/err"; cat "$T/err" > "$T/out"; fail fs-env-args "exit $rc, arguments differ"
+	fi
+}
+
+case_fs_workdir() {
+	rootfs
+	timeout -k 5 180 "$RUN" --root "$R" --workdir /tmp -- /bin/probe cwd > "$T/out" 2>&1 < /dev/null
+	grep -qx /tmp "$T/out" && pass fs-workdir || fail fs-workdir "cwd is not /tmp"
+}
+
+case_fs_rlimits() {
+	vm /bin/probe rlimit 6
+	grep -q 4096 "$T/out" && grep -q 8192 "$T/out" && pass fs-rlimits || fail fs-rlimits "RLIMIT_NPROC is not 4096:8192"
+}
+
+case_fs_config_json() {
+	rootfs
+	cat > "$R/.krun_config.json" <<'JSON'
+{"ociVersion":"1.0.2","process":{"args":["/bin/probe","args","from config"],"env":["PATH=/bin:/sbin","FROM_JSON=yes"],"cwd":"/tmp"}}
+JSON
+	timeout -k 5 180 "$RUN" --root "$R" > "$T/out" 2>&1 < /dev/null
+	rm -f "$R/.krun_config.json"
+	grep -qx '<from config>' "$T/out" && pass fs-config-json || fail fs-config-json "config.json args not run"
+}
+
+case_fs_readwrite() {
+	local rc sum
+	vm /bin/probe write /data.bin 64; rc=$?
+	sum=$(sha256sum "$R/data.bin" | cut -d' ' -f1)
+	if [ $rc -eq 0 ] && grep -q "$sum" "$T/out" && [ "$(stat -c %s "$R/data.bin")" -eq $((64 << 20)) ]; then
+		pass fs-readwrite
+	else
+		fail fs-readwrite "exit $rc, host sha256 $sum not reported by the guest"
+	fi
+	rm -f "$R/data.bin"
+}
+
+case_fs_escape() {
+	local rc
+	rootfs
+	echo "TOPSECRET-$$" > "$T/secret"
+	ln -sfn ../secret "$R/esc-rel"
+	ln -sfn "$T/secret" "$R/esc-abs"
+	ln -sfn /../../../../.. "$R/esc-up"
+	vm /bin/sh -c 'cat /esc-rel /esc-abs /../secret /esc-up'"$T"'/secret /../../secret 2>/dev/null;
+		ls -a /.. /esc-up 2>/dev/null; ln /esc-abs /hard 2>/dev/null; cat /hard 2>/dev/null; exit 0'
+	rc=$?
+	if [ $rc -eq 0 ] && ! grep -q TOPSECRET "$T/out" "$T/err"; then
+		pass fs-escape
+	else
+		fail fs-escape "exit $rc or the secret leaked"
+	fi
+	rm -f "$R/esc-rel" "$R/esc-abs" "$R/esc-up" "$R/hard"
+}
+
+case_fs_dax() {
+	local sum
+	rootfs
+	mkdir -p "$T/dax"
+	timeout -k 5 180 "$RUN" --root "$R" --virtiofs "daxfs:$T/dax:0x10000000" -- /bin/sh -c \
+		'mkdir -p /mnt && mount -t virtiofs -o dax daxfs /mnt && grep daxfs /proc/mounts && /bin/probe write /mnt/f 8 && sha256sum /mnt/f' \
+		> "$T/out" 2>&1 < /dev/null
+	sum=$(sha256sum "$T/dax/f" 2>/dev/null | cut -d' ' -f1)
+	if grep -q 'daxfs.*dax' "$T/out" && [ -n "$sum" ] && [ "$(grep -c "$sum" "$T/out")" -ge 2 ]; then
+		pass fs-dax
+	else
+		fail fs-dax "dax mount or data mismatch"
+	fi
+}
+
+case_fs_stdio() {
+	local rc
+	echo "input-data" > "$T/stdin"
+	VM_STDIN=$T/stdin vm /bin/sh -c 'echo out; echo err >&2; cat'; rc=$?
+	if [ $rc -eq 0 ] && grep -qx out "$T/out" && grep -qx input-data "$T/out" &&
+	   grep -qx err "$T/err" && ! grep -q out "$T/err" && ! grep -q err "$T/out"; then
+		pass fs-stdio
+	else
+		cat "$T/err" >> "$T/out"; fail fs-stdio "exit $rc, streams mixed or lost"
+	fi
+}
+
+for c in boot_initramfs smp_4 ram_2g rng console_stdin_pipe guest_panic \
+	fs_exit_code fs_not_found fs_signal fs_env_args fs_workdir fs_rlimits \
+	fs_config_json fs_readwrite fs_escape fs_dax fs_stdio; do
 	want "${c//_/-}" && "case_$c"
 done
 exit 0
