@@ -9,6 +9,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "util/log.h"
@@ -99,7 +100,9 @@ int vm_add_ram(struct vm *vm, gpa_t gpa, uint64_t size, void *hva, void **hva_ou
 			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (hva == MAP_FAILED)
 			return -errno;
-		madvise(hva, size, MADV_MERGEABLE);
+		/* Named so memory accounting can tell guest RAM from VMM overhead (best effort). */
+		prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)hva, size,
+		      (unsigned long)"krun-guest-ram");
 	}
 	r = (struct kvm_userspace_memory_region){
 		.slot = vm->nslots, .guest_phys_addr = gpa, .memory_size = size,
