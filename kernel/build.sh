@@ -77,9 +77,9 @@ if [ "$action" = check-config ]; then
 	die "$check_file does not satisfy the fragment(s) (variant $variant)"
 fi
 
-[ -r "$tarball" ] || die "$tarball missing (apt-get install linux-source-6.1)"
+# The key must be computable (for --dir-only) even where the source package is not installed yet.
 srcver=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null) ||
-	srcver=$(stat -c %s-%Y "$tarball")
+	srcver=$(stat -c %s-%Y "$tarball" 2>/dev/null) || srcver=missing
 key=$( { echo "$srcver"; echo "$variant"; cat "${fragments[@]}" "$0"; } | sha256sum | cut -c1-16)
 out="$cache/kernel/$key"
 
@@ -92,6 +92,7 @@ if [ "$action" != config-only ] && [ -f "$out/bzImage" ] && [ -f "$out/vmlinux" 
 	exit 0
 fi
 
+[ -r "$tarball" ] || die "$tarball missing (apt-get install linux-source-6.1)"
 mkdir -p "$cache/kernel"
 # One build at a time: a make running --print-dir waits for a build already under way.
 exec 9>"$cache/kernel/.lock"
