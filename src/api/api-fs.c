@@ -10,8 +10,8 @@
 
 #define OVERLAY_NAME_MAX 255
 
-/* Append a virtio-fs; the copy of tag/path is made before anything is added. */
-static int fs_add(struct krun_config *cfg, const char *tag, const char *path,
+/* The copies of tag and path are made before anything is added. */
+int cfg_add_fs(struct krun_config *cfg, const char *tag, const char *path,
 		  uint64_t shm_size, bool read_only)
 {
 	char *tag_copy = NULL, *path_copy = NULL;
@@ -57,7 +57,7 @@ static int set_root(struct krun_config *cfg, const char *path)
 {
 	if (!path)
 		return -EINVAL;
-	return fs_add(cfg, KRUN_FS_ROOT_TAG, path, CFG_ROOT_SHM_SIZE, false);
+	return cfg_add_fs(cfg, KRUN_FS_ROOT_TAG, path, CFG_ROOT_SHM_SIZE, false);
 }
 
 KRUN_API int32_t krun_set_root(uint32_t ctx_id, const char *root_path)
@@ -68,7 +68,7 @@ KRUN_API int32_t krun_set_root(uint32_t ctx_id, const char *root_path)
 KRUN_API int32_t krun_add_virtiofs3(uint32_t ctx_id, const char *c_tag, const char *c_path,
 				    uint64_t shm_size, bool read_only)
 {
-	return CTX_CALL(ctx_id, fs_add(cfg, c_tag, c_path, shm_size, read_only));
+	return CTX_CALL(ctx_id, cfg_add_fs(cfg, c_tag, c_path, shm_size, read_only));
 }
 
 KRUN_API int32_t krun_add_virtiofs2(uint32_t ctx_id, const char *c_tag, const char *c_path,

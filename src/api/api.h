@@ -2,6 +2,7 @@
 #ifndef KRUN_API_API_H
 #define KRUN_API_API_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,6 +46,13 @@ int krunfw_load(void);
  * -EINVAL when it returns nonsense.
  */
 int krunfw_kernel(void **host, uint64_t *load_addr, uint64_t *entry, size_t *size);
+
+/*
+ * Append a virtio-fs to (cfg) (what krun_add_virtiofs3 does under the lock):
+ * 0, -EINVAL (tag NULL/empty/too long, bad UTF-8), -EEXIST (tag taken), -ENOMEM.
+ */
+int cfg_add_fs(struct krun_config *cfg, const char *tag, const char *path,
+	       uint64_t shm_size, bool read_only);
 
 /* Grow (*arr) of (*n) elements of (size) bytes by one zeroed element: its address or NULL. */
 void *cfg_array_push(void **arr, size_t *n, size_t size);
