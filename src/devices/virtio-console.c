@@ -51,7 +51,8 @@ struct vtcon {
 	unsigned nr_ports;
 	struct vtcon_msg pending[VTCON_MAX_PENDING];
 	unsigned nr_pending;
-	struct vq_chain chain;	/* loop thread only */
+	struct vq_chain chain;	/* loop thread only: data and control-transmit chains */
+	struct vq_chain ctrl_chain; /* control-receive chain; vtcon_ctrl() runs while (chain) is held */
 };
 
 static unsigned port_rxq(unsigned id)
@@ -80,13 +81,14 @@ static void vtcon_send_pending(struct vtcon *c)
 	unsigned sent = 0;
 	int ret;
 
-	while (sent < c->nr_pending && (ret = vq_pop(vq, &c->chain)) != 0) {
+	while (sent < c->nr_pending && (ret = vq_pop(vq, &c->ctrl_chain)) != 0) {
 		if (ret == -EIO)
 			break;
 		if (ret < 0)
 			continue;
-		size_t n = vq_chain_write(&c->chain, 0, c->pending[sent].buf, c->pending[sent].len);
-		vq_push(vq, &c->chain, n);
+		size_t n = vq_chain_write(&c->ctrl_chain, 0, c->pending[sent].buf,
+					  c->pending[sent].len);
+		vq_push(vq, &c->ctrl_chain, n);
 		sent++;
 	}
 	memmove(c->pending, c->pending + sent, (c->nr_pending - sent) * sizeof(c->pending[0]));
