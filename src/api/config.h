@@ -128,7 +128,11 @@ struct cfg_serial {
 	int out_fd;		/* -1 = none */
 };
 
-/* Everything krun_start_enter needs. All strings/arrays are heap copies owned here. */
+/*
+ * Everything krun_start_enter needs. All strings/arrays are heap copies owned
+ * here; fds are the caller's as given (the VMM dups what it keeps). The API
+ * frees the whole struct after vmm_start_enter returns.
+ */
 struct krun_config {
 	/* Machine. */
 	unsigned int vcpus;		/* 1..255 */
