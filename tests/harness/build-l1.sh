@@ -67,7 +67,7 @@ done
 root="$work/root"
 mkdir -p "$root"/{bin,dev,proc,sys,host,ctl,lib/modules}
 cp /bin/busybox "$root/bin/busybox"
-for a in sh mount umount mkdir insmod chroot poweroff cat sleep echo ln mknod ls stty sync; do
+for a in sh mount umount mkdir insmod chroot reboot cat sleep echo ln mknod ls stty sync; do
 	ln -s busybox "$root/bin/$a"
 done
 for n in "${order[@]}"; do
