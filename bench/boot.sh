@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 B=${BUILD:-build}
 N=${1:-10}
 RUN=$B/tests/e2e/krun-run
-VMLINUX=${E2E_VMLINUX:-$(kernel/build.sh --print-dir)/vmlinux}
+VMLINUX=${TEST_VMLINUX:?the suite passes the cached vmlinux path}
 INITRD=$B/tests/e2e/initramfs.cpio.gz
 BASE="reboot=k,panic_warm panic=-1 console=hvc0 quiet rdinit=/init no-kvmapf"
 

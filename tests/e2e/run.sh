@@ -5,10 +5,10 @@ cd "$(dirname "$0")/../.."
 B=${BUILD:-build}
 RUN=$B/tests/e2e/krun-run
 INITRD=$B/tests/e2e/initramfs.cpio.gz
-VMLINUX=${E2E_VMLINUX:-$(kernel/build.sh --print-dir)/vmlinux}
+VMLINUX=${TEST_VMLINUX:?the suite passes the cached vmlinux path}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-ONLY=${E2E_ONLY:-}
+ONLY=${TEST_ONLY:-}
 # The prolog our VMM uses, with the initramfs's init instead of /init.krun.
 BASE="reboot=k,panic_warm panic=-1 console=hvc0 quiet rdinit=/init no-kvmapf"
 
@@ -19,7 +19,7 @@ want() { [ -z "$ONLY" ] || grep -qw -- "$1" <<<"$ONLY"; }
 # boot NAME TEST [krun-run options...]: boot the initramfs with krun_test=TEST, output in $T/out.
 boot() {
 	local t=$1; shift
-	timeout -k 5 ${E2E_TIMEOUT:-120} "$RUN" --kernel "$VMLINUX" --initrd "$INITRD" \
+	timeout -k 5 ${TEST_TIMEOUT:-120} "$RUN" --kernel "$VMLINUX" --initrd "$INITRD" \
 		--cmdline "$BASE krun_test=$t" "$@" > "$T/out" 2>&1 < /dev/null
 }
 
@@ -87,7 +87,7 @@ rootfs() { # a private copy of the test rootfs on a local filesystem
 }
 vm() { # vm CMD...: chroot_vm into the rootfs, stdout in $T/out, stderr in $T/err
 	rootfs
-	timeout -k 5 ${E2E_TIMEOUT:-180} "$CHROOT_VM" "$R" "$@" > "$T/out" 2> "$T/err" < "${VM_STDIN:-/dev/null}"
+	timeout -k 5 ${TEST_TIMEOUT:-180} "$CHROOT_VM" "$R" "$@" > "$T/out" 2> "$T/err" < "${VM_STDIN:-/dev/null}"
 }
 expect_rc() { # expect_rc NAME WANT CMD...
 	local name=$1 want=$2 rc; shift 2
