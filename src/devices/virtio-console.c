@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -32,6 +33,7 @@ struct vtcon_port {
 	bool watching;		/* in_fd is in the epoll set with EPOLLIN */
 	bool no_poll;		/* regular file or /dev/null: epoll refuses it, always readable */
 	bool eof;		/* host input ended: the guest was told (PORT_OPEN 0) */
+	bool guest_open;	/* the guest has the port open: only then is input kept */
 	unsigned short cols, rows;
 	char line[256];		/* VTCON_OUT_LOG: partial line */
 	size_t line_len;
@@ -122,6 +124,9 @@ static void vtcon_input(void *opaque, int fd, uint32_t events);
  */
 static void vtcon_watch(struct vtcon_port *p, bool on)
 {
+	/* The guest drops data for a generic port nobody has open (virtio_console.c). */
+	if (on && !p->console && !p->guest_open)
+		return;
 	if (p->in_fd < 0 || p->eof || p->watching == on)
 		return;
 	if (!on) {
@@ -171,6 +176,7 @@ static void vtcon_input(void *opaque, int fd, uint32_t events)
 		vtcon_ctrl(c, p->id, VIRTIO_CONSOLE_PORT_OPEN, 0, NULL, 0);
 		return;
 	}
+	log_trace("virtio-console: %zd bytes of input for port %u", n, p->id);
 	vq_push(vq, &c->chain, n);
 	vdev_signal_used(&c->vdev, vq);
 }
@@ -251,6 +257,7 @@ static void vtcon_port_ready(struct vtcon *c, struct vtcon_port *p)
 
 static void vtcon_handle_ctrl(struct vtcon *c, const struct virtio_console_control *m)
 {
+	log_debug("virtio-console: control event %u port %u value %u", m->event, m->id, m->value);
 	switch (m->event) {
 	case VIRTIO_CONSOLE_DEVICE_READY:
 		if (m->value != 1) {
@@ -269,7 +276,10 @@ static void vtcon_handle_ctrl(struct vtcon *c, const struct virtio_console_contr
 			vtcon_port_ready(c, &c->ports[m->id]);
 		break;
 	case VIRTIO_CONSOLE_PORT_OPEN:
-		/* The guest opened or closed its end: nothing to do on the host side. */
+		if (m->id >= c->nr_ports)
+			break;
+		c->ports[m->id].guest_open = m->value == 1;
+		vtcon_watch(&c->ports[m->id], m->value == 1);
 		break;
 	default:
 		log_warn_once("virtio-console: unexpected control event %u", m->event);

@@ -2,7 +2,7 @@
 E2E_DIR := $(BUILD)/tests/e2e
 CHECK_TARGETS += $(E2E_DIR)/krun-run $(E2E_DIR)/initramfs.cpio.gz
 
-$(E2E_DIR)/krun-run: tests/e2e/krun-run.c $(BUILD)/libkrun.so.$(ABI_VERSION)
+$(E2E_DIR)/krun-run: tests/e2e/krun-run.c $(BUILD)/libkrun.so include/libkrun.h
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $< -o $@ -L$(BUILD) -lkrun -Wl,-rpath,'$$ORIGIN/../..'
 

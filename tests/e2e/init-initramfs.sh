@@ -20,6 +20,7 @@ echo)
 	in=$(port krun-stdin); out=$(port krun-stdout)
 	cat "$in" > "$out"
 	;;
+ports) sleep 0.3; for n in /sys/class/virtio-ports/*/name; do say "E2E-PORT $n=$(cat $n)"; done; ls -l /dev/vport* > /dev/hvc0 2>&1 ;;
 hold) say "E2E-HOLD"; sleep 3 ;;
 tty) [ -t 0 ] && say "E2E-TTY yes" || say "E2E-TTY no" ;;
 panic) say "E2E-PANIC now"; exit 1 ;; # init exiting panics the kernel
