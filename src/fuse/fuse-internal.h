@@ -137,6 +137,7 @@ int op_rename(struct fuse_req *r);
 int op_rename2(struct fuse_req *r);
 int op_link(struct fuse_req *r);
 int op_statfs(struct fuse_req *r);
+int op_syncfs(struct fuse_req *r);
 int op_access(struct fuse_req *r);
 int op_create(struct fuse_req *r);
 int op_setxattr(struct fuse_req *r);

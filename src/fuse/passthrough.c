@@ -621,3 +621,11 @@ out:
 	node_put(r->srv, p);
 	return ret;
 }
+
+/* syncfs(2) in the guest: flush the host filesystem that holds the share. */
+int op_syncfs(struct fuse_req *r)
+{
+	if (r->srv->root_fd >= 0 && syncfs(r->srv->root_fd) < 0)
+		return -errno;
+	return 0;
+}

@@ -280,6 +280,7 @@ static const struct op_desc ops[] = {
 	   true, false),
 	OP(FUSE_SETUPMAPPING, op_setupmapping, sizeof(struct fuse_setupmapping_in), false,
 	   false),
+	OP(FUSE_SYNCFS, op_syncfs, sizeof(struct fuse_syncfs_in), false, false),
 	OP(FUSE_REMOVEMAPPING, op_removemapping, sizeof(struct fuse_removemapping_in), false,
 	   false),
 };
