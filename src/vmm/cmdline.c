@@ -175,8 +175,10 @@ int cmdline_build(const struct krun_config *cfg, const char *devices, char **out
 			cmdline_add_quoted(&c, cfg->argv.v[i]);
 	}
 	if (c.error) {
+		int ret = c.error;
+
 		cmdline_free(&c);
-		return c.error;
+		return ret;
 	}
 	if (c.len >= CMDLINE_MAX_SIZE) {
 		log_err("cmdline: the kernel command line is %zu bytes, over the guest's "
