@@ -90,6 +90,8 @@ static int vmm_create_fs(struct vmm *v, const struct cfg_fs *f)
 		ret = vtfs_create(&v->vm.mem, &fc, &dev);
 	if (!ret)
 		ret = fs_add_overlays(vtfs_server(dev), f);
+	if (!ret && !strcmp(f->tag, "/dev/root"))
+		v->root_srv = vtfs_server(dev);
 	if (!ret)
 		ret = vmm_attach_virtio(v, dev);
 	if (ret)

@@ -9,6 +9,7 @@
 
 struct krun_config;
 struct vdev;
+struct fuse_srv;
 
 #define VMM_MAX_EXIT_HOOKS 16
 
@@ -31,6 +32,7 @@ struct vmm {
 	uint64_t shm_next;		/* next free guest address for shared-memory windows */
 	unsigned next_mmio_slot;	/* virtio-mmio slots handed out so far */
 	struct cmdline devices;		/* virtio_mmio.device= tokens */
+	struct fuse_srv *root_srv;	/* FUSE server of the "/dev/root" virtio-fs, or NULL */
 	void (*exit_hooks[VMM_MAX_EXIT_HOOKS])(void *);
 	void *exit_hook_args[VMM_MAX_EXIT_HOOKS];
 	int nr_exit_hooks;

@@ -16,7 +16,9 @@
 #include "libkrun.h"
 /* From src/api/krunfw.c: the bundled kernel of libkrunfw.so.5, loaded at krun_create_ctx. */
 int krunfw_kernel(void **host, uint64_t *load_addr, uint64_t *entry, size_t *size);
+#include "fuse/fuse-server.h"
 #include "util/log.h"
+#include "vmm/exec-json.h"
 #include "vmm/vmm-internal.h"
 #include "vmm/x86_64/boot.h"
 #include "vmm/x86_64/layout.h"
@@ -176,6 +178,38 @@ static int vmm_load_initramfs(struct vmm *v, struct boot_info *bi)
 	return 0;
 }
 
+/*
+ * The guest kernel's command line has no escapes and small limits. When the
+ * workload's argv/env do not fit, they travel as a JSON file on the root
+ * virtio-fs instead (the init reads KRUN_CONFIG), so nothing is refused that
+ * upstream would only have garbled.
+ */
+static int vmm_build_cmdline(struct vmm *v, char **cmdline)
+{
+	static char *json_env[] = { EXEC_JSON_ENV, NULL };
+	struct krun_config c;
+	size_t len;
+	char *json;
+	int ret;
+
+	ret = cmdline_build(v->cfg, v->devices.buf, cmdline);
+	if ((ret != -EINVAL && ret != -E2BIG) || !v->root_srv || !v->cfg->exec_path)
+		return ret;
+	ret = exec_json_build(v->cfg, &json, &len);
+	if (!ret) /* json stays allocated: the server serves it from memory */
+		ret = fuse_srv_add_overlay_file(v->root_srv, EXEC_JSON_NAME, (uint8_t *)json,
+						len, 0444, false);
+	if (ret)
+		return ret;
+	c = *v->cfg;
+	c.exec_path = NULL;
+	c.argv.n = 0;
+	c.env_set = true;
+	c.env = (struct cfg_strv){ .v = json_env, .n = 1 };
+	log_info("vmm: argv/env passed through /%s", EXEC_JSON_NAME);
+	return cmdline_build(&c, v->devices.buf, cmdline);
+}
+
 static int vmm_setup_boot(struct vmm *v)
 {
 	struct boot_info bi = {
@@ -199,7 +233,7 @@ static int vmm_setup_boot(struct vmm *v)
 		if (ret)
 			return ret;
 	}
-	ret = cmdline_build(v->cfg, v->devices.buf, &cmdline);
+	ret = vmm_build_cmdline(v, &cmdline);
 	if (ret)
 		return ret;
 	log_debug("vmm: kernel command line: %s", cmdline);

@@ -101,8 +101,8 @@ case_fs_signal() { expect_rc fs-signal 137 /bin/probe kill-self 9; }
 
 case_fs_env_args() {
 	local rc
-	vm /bin/probe args "two words" "it's" '$HOME' 'a\b' "" ; rc=$?
-	printf '%s\n' '</bin/probe>' '<args>' '<two words>' "<it's>" '<$HOME>' '<a\b>' '<>' > "$T/want"
+	vm /bin/probe args "two words" "it's" '$HOME' 'a\b' "" 'say "hi"'; rc=$?
+	printf '%s\n' '</bin/probe>' '<args>' '<two words>' "<it's>" '<$HOME>' '<a\b>' '<>' '<say "hi">' > "$T/want"
 	if [ $rc -eq 0 ] && cmp -s "$T/want" "$T/out"; then
 		vm /bin/probe env
 		grep -qx TEST=works "$T/out" && pass fs-env-args || fail fs-env-args "TEST=works not in the environment"
