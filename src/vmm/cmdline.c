@@ -60,8 +60,8 @@ static bool cmdline_encodable(const char *s)
 void cmdline_add_quoted(struct cmdline *c, const char *s)
 {
 	if (!cmdline_encodable(s)) {
-		log_err("cmdline: \"%s\" has a double quote or a non-printable byte "
-			"and cannot be passed on the kernel command line", s);
+		log_debug("cmdline: \"%s\" has a double quote or a non-printable byte "
+			  "and cannot be passed on the kernel command line", s);
 		if (!c->error)
 			c->error = -EINVAL;
 		return;
@@ -157,7 +157,7 @@ int cmdline_build(const struct krun_config *cfg, const char *devices, char **out
 
 	if (cmdline_count_env(cfg) > GUEST_MAX_INIT_ENVS ||
 	    cfg->argv.n > GUEST_MAX_INIT_ARGS) {
-		log_err("cmdline: %d environment entries and %zu arguments; the guest "
+		log_debug("cmdline: %d environment entries and %zu arguments; the guest "
 			"kernel takes at most %d and %d: pass them through /.krun_config.json",
 			cmdline_count_env(cfg), cfg->argv.n, GUEST_MAX_INIT_ENVS,
 			GUEST_MAX_INIT_ARGS);
@@ -181,7 +181,7 @@ int cmdline_build(const struct krun_config *cfg, const char *devices, char **out
 		return ret;
 	}
 	if (c.len >= CMDLINE_MAX_SIZE) {
-		log_err("cmdline: the kernel command line is %zu bytes, over the guest's "
+		log_debug("cmdline: the kernel command line is %zu bytes, over the guest's "
 			"limit of %d; pass large environments through /.krun_config.json",
 			c.len + 1, CMDLINE_MAX_SIZE);
 		cmdline_free(&c);

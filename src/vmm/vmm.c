@@ -193,8 +193,14 @@ static int vmm_build_cmdline(struct vmm *v, char **cmdline)
 	int ret;
 
 	ret = cmdline_build(v->cfg, v->devices.buf, cmdline);
-	if ((ret != -EINVAL && ret != -E2BIG) || !v->root_srv || !v->cfg->exec_path)
+	if (ret != -EINVAL && ret != -E2BIG)
 		return ret;
+	if (!v->root_srv || !v->cfg->exec_path) {
+		log_err("vmm: the kernel command line cannot carry this configuration (a double "
+			"quote or control character, more than 30 variables or 31 arguments, or "
+			"over 2048 bytes) and there is no virtio-fs root to pass it through");
+		return ret;
+	}
 	ret = exec_json_build(v->cfg, &json, &len);
 	if (!ret) /* json stays allocated: the server serves it from memory */
 		ret = fuse_srv_add_overlay_file(v->root_srv, EXEC_JSON_NAME, (uint8_t *)json,
