@@ -189,9 +189,22 @@ case_fs_stdio() {
 	fi
 }
 
+# Host SIGTERM (podman stop) must reach the workload, not kill the VM.
+case_fs_sigterm() {
+	local pid rc i
+	rootfs
+	timeout -k 5 180 "$CHROOT_VM" "$R" /bin/probe wait-signal > "$T/out" 2> "$T/err" < /dev/null &
+	pid=$!
+	for i in $(seq 600); do grep -q ready "$T/out" && break; sleep 0.1; done
+	kill -TERM $pid
+	wait $pid; rc=$?
+	[ $rc -eq 115 ] && grep -q "got signal 15" "$T/out" && pass fs-sigterm ||
+		{ cat "$T/err" >> "$T/out"; fail fs-sigterm "exit $rc, want 115"; }
+}
+
 for c in boot_initramfs smp_4 ram_2g rng console_stdin_pipe guest_panic \
 	fs_exit_code fs_not_found fs_signal fs_env_args fs_workdir fs_rlimits \
-	fs_config_json fs_readwrite fs_escape fs_dax fs_stdio; do
+	fs_config_json fs_readwrite fs_escape fs_dax fs_stdio fs_sigterm; do
 	want "${c//_/-}" && "case_$c"
 done
 exit 0
