@@ -189,6 +189,27 @@ case_fs_stdio() {
 	fi
 }
 
+# Under a pty: the guest sees a terminal, and the host terminal modes come back, also after a panic.
+case_console_tty() {
+	rootfs
+	cat > "$T/tty.sh" <<EOS
+stty -g > "$T/before"
+"$CHROOT_VM" "$R" /bin/probe isatty
+echo "rc=\$?"
+stty -g > "$T/mid"
+"$RUN" --kernel "$VMLINUX" --initrd "$INITRD" --cmdline "$BASE krun_test=panic"
+echo "panic-rc=\$?"
+stty -g > "$T/after"
+EOS
+	timeout -k 5 240 script -qec "sh $T/tty.sh" /dev/null > "$T/out" 2>&1 < /dev/null
+	if grep -q "0:tty" "$T/out" && grep -q "1:tty" "$T/out" && grep -q "rc=0" "$T/out" &&
+	   grep -q "panic-rc=1" "$T/out" && cmp -s "$T/before" "$T/mid" && cmp -s "$T/before" "$T/after"; then
+		pass console-tty
+	else
+		fail console-tty "no terminal in the guest, or modes not restored"
+	fi
+}
+
 # Host SIGTERM (podman stop) must reach the workload, not kill the VM.
 case_fs_sigterm() {
 	local pid rc i
@@ -204,7 +225,7 @@ case_fs_sigterm() {
 
 for c in boot_initramfs smp_4 ram_2g rng console_stdin_pipe guest_panic \
 	fs_exit_code fs_not_found fs_signal fs_env_args fs_workdir fs_rlimits \
-	fs_config_json fs_readwrite fs_escape fs_dax fs_stdio fs_sigterm; do
+	fs_config_json fs_readwrite fs_escape fs_dax fs_stdio fs_sigterm console_tty; do
 	want "${c//_/-}" && "case_$c"
 done
 exit 0
