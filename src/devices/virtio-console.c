@@ -55,6 +55,7 @@ struct vtcon {
 	unsigned nr_pending;
 	struct vq_chain chain;	/* loop thread only: data and control-transmit chains */
 	struct vq_chain ctrl_chain; /* control-receive chain; vtcon_ctrl() runs while (chain) is held */
+	struct vq_chain rx_chain;   /* input chain; input may be read while (chain) is held */
 };
 
 static unsigned port_rxq(unsigned id)
@@ -157,27 +158,27 @@ static void vtcon_input(void *opaque, int fd, uint32_t events)
 	ssize_t n;
 	int ret;
 
-	ret = vq_pop(vq, &c->chain);
+	ret = vq_pop(vq, &c->rx_chain);
 	if (ret <= 0) {
 		/* No buffer yet: stop polling until the driver kicks the queue. */
 		vtcon_watch(p, false);
 		return;
 	}
-	n = readv(fd, vq_chain_in(&c->chain), c->chain.nr_in);
+	n = readv(fd, vq_chain_in(&c->rx_chain), c->rx_chain.nr_in);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-		vq_unpop(vq, &c->chain);
+		vq_unpop(vq, &c->rx_chain);
 		return;
 	}
 	if (n <= 0) {
 		/* EOF (or a dead fd): the guest reads EOF once the host side closes. */
-		vq_unpop(vq, &c->chain);
+		vq_unpop(vq, &c->rx_chain);
 		vtcon_watch(p, false);
 		p->eof = true;
 		vtcon_ctrl(c, p->id, VIRTIO_CONSOLE_PORT_OPEN, 0, NULL, 0);
 		return;
 	}
 	log_trace("virtio-console: %zd bytes of input for port %u", n, p->id);
-	vq_push(vq, &c->chain, n);
+	vq_push(vq, &c->rx_chain, n);
 	vdev_signal_used(&c->vdev, vq);
 }
 

@@ -182,7 +182,7 @@ case_fs_stdio() {
 	echo "input-data" > "$T/stdin"
 	VM_STDIN=$T/stdin vm /bin/sh -c 'echo out; echo err >&2; cat'; rc=$?
 	if [ $rc -eq 0 ] && grep -qx out "$T/out" && grep -qx input-data "$T/out" &&
-	   grep -qx err "$T/err" && ! grep -q out "$T/err" && ! grep -q err "$T/out"; then
+	   grep -qx err "$T/err" && ! grep -qx out "$T/err" && ! grep -qx err "$T/out"; then
 		pass fs-stdio
 	else
 		cat "$T/err" >> "$T/out"; fail fs-stdio "exit $rc, streams mixed or lost"
