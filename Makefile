@@ -41,7 +41,7 @@ ALL_TARGETS	:= $(LIB_SO) $(BUILD)/libkrun.so.$(ABI_VERSION) $(BUILD)/libkrun.so 
 CHECK_TARGETS	:=
 EXTRA_LIB_OBJS	:=
 
-.PHONY: all check deps install clean format-check demo
+.PHONY: all check deps install clean format-check demo bench
 all: all-targets
 
 include $(sort $(wildcard */build.mk */*/build.mk))
@@ -74,6 +74,10 @@ deps:
 # The main job: a command inside a microVM (DEMO_ARGS overrides the command).
 demo: all rootfs
 	$(Q)tools/demo.sh $(DEMO_ARGS)
+
+# Benchmarks print figures (through the KVM harness); they assert nothing.
+bench: all $(CHECK_TARGETS)
+	$(Q)TEST_VMLINUX=$$(kernel/build.sh --print-dir)/vmlinux tests/harness/with-kvm bench/boot.sh $(BENCH_RUNS)
 
 check: all $(CHECK_TARGETS)
 	$(Q)tests/run.sh

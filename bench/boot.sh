@@ -20,6 +20,19 @@ done
 median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
 echo "boot-initramfs start->exit: median ${median} ms over $N runs (1 vCPU, 128 MiB): ${times[*]}"
 
+# chroot_vm /bin/true: virtio-fs root, guest init, upstream's 4 vCPUs / 4096 MiB.
+R=$(mktemp -d)
+cp -a "$B/rootfs/." "$R/"
+times=()
+for i in $(seq "$N"); do
+	s=$(date +%s%N)
+	"$B/examples/chroot_vm" "$R" /bin/true > /dev/null 2>&1 < /dev/null
+	times+=($(( ($(date +%s%N) - s) / 1000000 )))
+done
+rm -rf "$R"
+median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+echo "chroot_vm /bin/true start->exit: median ${median} ms over $N runs: ${times[*]}"
+
 # Overhead RSS: sample a guest that stays up for 3 s.
 "$RUN" --kernel "$VMLINUX" --initrd "$INITRD" --cmdline "$BASE krun_test=hold" > /dev/null 2>&1 < /dev/null &
 pid=$!
