@@ -33,12 +33,20 @@ rm -rf "$R"
 median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
 echo "chroot_vm /bin/true start->exit: median ${median} ms over $N runs: ${times[*]}"
 
-# Overhead RSS: sample a guest that stays up for 3 s.
-"$RUN" --kernel "$VMLINUX" --initrd "$INITRD" --cmdline "$BASE krun_test=hold" > /dev/null 2>&1 < /dev/null &
+# Overhead RSS: sample a guest that stays up for 3 s. Guest memory ranges come from the VMM's
+# debug log; the kernel image is the libkrunfw mapping.
+"$RUN" --log 4 --kernel "$VMLINUX" --initrd "$INITRD" --cmdline "$BASE krun_test=hold" \
+	> /dev/null 2> "$B/bench-hold.log" < /dev/null &
 pid=$!
 sleep 2
-awk '
-	/^[0-9a-f]+-[0-9a-f]+ / { guest = ($0 ~ /krun-guest-ram/ || $0 ~ /libkrunfw/) }
+sed -n 's/.*guest memory 0x[0-9a-f]*+0x\([0-9a-f]*\) at host 0x\([0-9a-f]*\).*/\2 \1/p' "$B/bench-hold.log" > "$B/bench-ram.txt"
+awk -v ramfile="$B/bench-ram.txt" '
+	function hex(s,   i, c, v) { v = 0; s = tolower(s); for (i = 1; i <= length(s); i++) { c = index("0123456789abcdef", substr(s, i, 1)) - 1; v = v * 16 + c } return v }
+	BEGIN { while ((getline l < ramfile) > 0) { split(l, f, " "); n++; lo[n] = hex(f[1]); hi[n] = lo[n] + hex(f[2]) } }
+	/^[0-9a-f]+-[0-9a-f]+ / {
+		split($1, r, "-"); s = hex(r[1]); guest = ($0 ~ /libkrunfw/)
+		for (i = 1; i <= n; i++) if (s >= lo[i] && s < hi[i]) guest = 1
+	}
 	/^Rss:/ { if (guest) g += $2; else o += $2 }
 	END { printf "VMM overhead RSS: %.2f MiB (guest RAM and kernel image resident: %.2f MiB)\n", o / 1024, g / 1024 }
 ' "/proc/$pid/smaps"

@@ -114,6 +114,8 @@ int vm_add_ram(struct vm *vm, gpa_t gpa, uint64_t size, void *hva, void **hva_ou
 	if (ret)
 		return ret;
 	vm->nslots++;
+	log_debug("vm: guest memory 0x%llx+0x%llx at host %p",
+		  (unsigned long long)gpa, (unsigned long long)size, hva);
 	if (hva_out)
 		*hva_out = hva;
 	return 0;

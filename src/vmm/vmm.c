@@ -229,6 +229,9 @@ static int vmm_setup_boot(struct vmm *v)
 	if (v->kernel.elf) {
 		ret = boot_load_elf(&v->vm.mem, v->kernel.elf, v->kernel.elf_size,
 				    &v->kernel.entry, &end);
+		/* Copied into guest RAM: the file mapping would only count as VMM overhead. */
+		munmap((void *)v->kernel.elf, ALIGN_UP(v->kernel.elf_size, 64 << 10));
+		v->kernel.elf = NULL;
 		if (ret) {
 			log_err("vmm: cannot load the ELF kernel: %s", strerror(-ret));
 			return ret;
