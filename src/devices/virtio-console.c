@@ -158,7 +158,9 @@ static void vtcon_input(void *opaque, int fd, uint32_t events)
 	ssize_t n;
 	int ret;
 
-	ret = vq_pop(vq, &c->rx_chain);
+	/* A malformed chain was already returned to the driver: try the next one. */
+	while ((ret = vq_pop(vq, &c->rx_chain)) < 0 && ret != -EIO)
+		;
 	if (ret <= 0) {
 		/* No buffer yet: stop polling until the driver kicks the queue. */
 		vtcon_watch(p, false);

@@ -36,7 +36,8 @@ static void vq_kicked(void *opaque, int fd, uint32_t events)
 
 	if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
 		log_warn_once("virtio: reading a queue eventfd: %s", strerror(errno));
-	k->dev->ops->notify(k->dev, k->q);
+	if (k->dev->ops->notify)
+		k->dev->ops->notify(k->dev, k->q);
 }
 
 static int attach_queue(struct vmm *v, struct vdev *dev, uint64_t base, unsigned q)
