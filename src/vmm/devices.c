@@ -17,6 +17,9 @@ static int vmm_create_legacy(struct vmm *v)
 	const struct krun_config *cfg = v->cfg;
 	int ret = i8042_create(&v->vm);
 
+	if (!ret && cfg->split_irqchip)
+		ret = ioapic_create(&v->vm, cfg->vcpus);
+
 	for (size_t i = 0; !ret && i < cfg->nr_serials && i < 4; i++)
 		ret = serial_create(&v->vm, i, cfg->serials[i].in_fd, cfg->serials[i].out_fd);
 	return ret;

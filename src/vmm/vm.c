@@ -128,6 +128,29 @@ int vm_irqfd(struct vm *vm, int fd, unsigned gsi)
 	return ioctl(vm->vm_fd, KVM_IRQFD, &irqfd) < 0 ? -errno : 0;
 }
 
+#define VM_MAX_MSI_ROUTES 64
+
+int vm_set_msi_routes(struct vm *vm, const struct vm_msi_route *r, unsigned n)
+{
+	struct {
+		struct kvm_irq_routing hdr;
+		struct kvm_irq_routing_entry e[VM_MAX_MSI_ROUTES];
+	} t;
+
+	if (n > VM_MAX_MSI_ROUTES)
+		return -EINVAL;
+	memset(&t, 0, sizeof(t));
+	t.hdr.nr = n;
+	for (unsigned i = 0; i < n; i++) {
+		t.e[i].gsi = r[i].gsi;
+		t.e[i].type = KVM_IRQ_ROUTING_MSI;
+		t.e[i].u.msi.address_lo = r[i].addr_lo;
+		t.e[i].u.msi.address_hi = r[i].addr_hi;
+		t.e[i].u.msi.data = r[i].data;
+	}
+	return ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, &t) < 0 ? -errno : 0;
+}
+
 int vm_ioeventfd(struct vm *vm, uint64_t addr, unsigned len, uint64_t datamatch, int fd)
 {
 	struct kvm_ioeventfd io = {

@@ -40,6 +40,16 @@ int vm_add_ram(struct vm *vm, gpa_t gpa, uint64_t size, void *hva, void **hva_ou
 /* Route eventfd (fd) to interrupt line (gsi). */
 int vm_irqfd(struct vm *vm, int fd, unsigned gsi);
 
+/* One GSI -> MSI route: the message a userspace IOAPIC pin sends (split irqchip). */
+struct vm_msi_route {
+	uint32_t gsi;
+	uint32_t addr_lo, addr_hi, data;
+};
+
+/* Replace the whole GSI routing table with (n) MSI routes; GSIs without a route
+ * keep their irqfds but inject nothing. 0 or -errno. */
+int vm_set_msi_routes(struct vm *vm, const struct vm_msi_route *r, unsigned n);
+
 /* Make a (len)-byte write of (datamatch) to MMIO (addr) signal eventfd (fd) in-kernel. */
 int vm_ioeventfd(struct vm *vm, uint64_t addr, unsigned len, uint64_t datamatch, int fd);
 

@@ -13,7 +13,8 @@ static void usage(void)
 		"usage: krun-run [--kernel PATH --initrd PATH --cmdline STR] [--root DIR]\n"
 		"                [--cpus N] [--mem MIB] [--log LEVEL] [--workdir DIR]\n"
 		"                [--env K=V]... [--rlimit SPEC]... [--console-output FILE]\n"
-		"                [--serial] [--virtiofs TAG:PATH:SHM] [-- EXEC ARGS...]\n");
+		"                [--serial] [--virtiofs TAG:PATH:SHM] [--split-irqchip]\n"
+		"                [-- EXEC ARGS...]\n");
 	exit(2);
 }
 
@@ -32,13 +33,14 @@ int main(int argc, char **argv)
 		{ "root", 1, 0, 'r' }, { "cpus", 1, 0, 'p' }, { "mem", 1, 0, 'm' },
 		{ "log", 1, 0, 'l' }, { "workdir", 1, 0, 'w' }, { "env", 1, 0, 'e' },
 		{ "rlimit", 1, 0, 'L' }, { "console-output", 1, 0, 'o' },
-		{ "serial", 0, 0, 's' }, { "virtiofs", 1, 0, 'v' }, { 0 },
+		{ "serial", 0, 0, 's' }, { "virtiofs", 1, 0, 'v' },
+		{ "split-irqchip", 0, 0, 'S' }, { 0 },
 	};
 	const char *kernel = NULL, *initrd = NULL, *cmdline = NULL, *root = NULL;
 	const char *workdir = NULL, *console_out = NULL;
 	const char *env[64] = { 0 }, *rlimits[16] = { 0 };
 	char *fs_spec = NULL;
-	int cpus = 1, mem = 128, level = 1, nenv = 0, nrl = 0, serial = 0, c, ctx;
+	int cpus = 1, mem = 128, level = 1, nenv = 0, nrl = 0, serial = 0, split = 0, c, ctx;
 
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		switch (c) {
@@ -55,6 +57,7 @@ int main(int argc, char **argv)
 		case 'o': console_out = optarg; break;
 		case 's': serial = 1; break;
 		case 'v': fs_spec = optarg; break;
+		case 'S': split = 1; break;
 		default: usage();
 		}
 	}
@@ -62,6 +65,8 @@ int main(int argc, char **argv)
 	ctx = krun_create_ctx();
 	check(ctx, "krun_create_ctx");
 	check(krun_set_vm_config(ctx, cpus, mem), "krun_set_vm_config");
+	if (split)
+		check(krun_split_irqchip(ctx, true), "krun_split_irqchip");
 	if (kernel)
 		check(krun_set_kernel(ctx, kernel, KRUN_KERNEL_FORMAT_ELF, initrd, cmdline),
 		      "krun_set_kernel");
