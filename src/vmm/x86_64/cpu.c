@@ -46,6 +46,13 @@ void cpu_filter_cpuid(struct kvm_cpuid2 *c, unsigned index, unsigned ncpus, bool
 			/* EBX: initial APIC id, logical processor count, CLFLUSH line 64 bytes. */
 			e->ebx = (index << 24) | ((ncpus & 0xff) << 16) | (8 << 8);
 			e->ecx |= 1U << 31; /* running under a hypervisor */
+			/*
+			 * TSC-deadline LAPIC timer (KVM's LAPIC always emulates it; KVM
+			 * leaves the bit to us, like upstream we set it). Without it the
+			 * guest calibrates the LAPIC timer against the PIT, and the split
+			 * irqchip has no PIT: the guest would end up with no timer at all.
+			 */
+			e->ecx |= 1U << 24;
 			if (!nested)
 				e->ecx &= ~(1U << 5); /* VMX */
 			if (ncpus > 1)
