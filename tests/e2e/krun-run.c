@@ -13,7 +13,8 @@ static void usage(void)
 		"usage: krun-run [--kernel PATH --initrd PATH --cmdline STR] [--root DIR]\n"
 		"                [--cpus N] [--mem MIB] [--log LEVEL] [--workdir DIR]\n"
 		"                [--env K=V]... [--rlimit SPEC]... [--console-output FILE]\n"
-		"                [--serial] [--virtiofs TAG:PATH:SHM] [--split-irqchip]\n"
+		"                [--serial] [--virtiofs TAG:PATH:SHM] [--virtiofs-ro TAG:PATH]\n"
+		"                [--split-irqchip]\n"
 		"                [-- EXEC ARGS...]\n");
 	exit(2);
 }
@@ -34,12 +35,12 @@ int main(int argc, char **argv)
 		{ "log", 1, 0, 'l' }, { "workdir", 1, 0, 'w' }, { "env", 1, 0, 'e' },
 		{ "rlimit", 1, 0, 'L' }, { "console-output", 1, 0, 'o' },
 		{ "serial", 0, 0, 's' }, { "virtiofs", 1, 0, 'v' },
-		{ "split-irqchip", 0, 0, 'S' }, { 0 },
+		{ "virtiofs-ro", 1, 0, 'V' }, { "split-irqchip", 0, 0, 'S' }, { 0 },
 	};
 	const char *kernel = NULL, *initrd = NULL, *cmdline = NULL, *root = NULL;
 	const char *workdir = NULL, *console_out = NULL;
 	const char *env[64] = { 0 }, *rlimits[16] = { 0 };
-	char *fs_spec = NULL;
+	char *fs_spec = NULL, *ro_spec = NULL;
 	int cpus = 1, mem = 128, level = 1, nenv = 0, nrl = 0, serial = 0, split = 0, c, ctx;
 
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
@@ -57,6 +58,7 @@ int main(int argc, char **argv)
 		case 'o': console_out = optarg; break;
 		case 's': serial = 1; break;
 		case 'v': fs_spec = optarg; break;
+		case 'V': ro_spec = optarg; break;
 		case 'S': split = 1; break;
 		default: usage();
 		}
@@ -78,6 +80,13 @@ int main(int argc, char **argv)
 		if (!tag || !path || !shm)
 			usage();
 		check(krun_add_virtiofs2(ctx, tag, path, strtoull(shm, NULL, 0)), "krun_add_virtiofs2");
+	}
+	if (ro_spec) { /* TAG:PATH, read-only, no DAX */
+		char *tag = strtok(ro_spec, ":"), *path = strtok(NULL, ":");
+
+		if (!tag || !path)
+			usage();
+		check(krun_add_virtiofs3(ctx, tag, path, 0, true), "krun_add_virtiofs3");
 	}
 	if (workdir)
 		check(krun_set_workdir(ctx, workdir), "krun_set_workdir");
