@@ -86,6 +86,7 @@ int ioapic_update_routes(struct ioapic *io)
 	io->nr_routes = n;
 	io->routes_valid = true;
 	io->route_updates++;
+	log_debug("ioapic: GSI routing update %u: %u pins routed", io->route_updates, n);
 	return 0;
 }
 

@@ -223,9 +223,21 @@ case_fs_sigterm() {
 		{ cat "$T/err" >> "$T/out"; fail fs-sigterm "exit $rc, want 115"; }
 }
 
+# Userspace IOAPIC (split irqchip), 2 vCPUs: virtio-rng interrupts must arrive through its MSI routes.
+case_split_irqchip() {
+	local rc n
+	boot rng --cpus 2 --split-irqchip --log 4; rc=$?
+	n=$(grep -c "ioapic: GSI routing update" "$T/out")
+	if [ $rc -eq 0 ] && grep -q "E2E-RNG 1048576 virtio_rng" "$T/out" && [ "$n" -gt 1 ]; then
+		pass "split-irqchip ($n routing updates)"
+	else
+		fail split-irqchip "exit $rc, $n routing updates"
+	fi
+}
+
 for c in boot_initramfs smp_4 ram_2g rng console_stdin_pipe guest_panic \
 	fs_exit_code fs_not_found fs_signal fs_env_args fs_workdir fs_rlimits \
-	fs_config_json fs_readwrite fs_escape fs_dax fs_stdio fs_sigterm console_tty; do
+	fs_config_json fs_readwrite fs_escape fs_dax fs_stdio fs_sigterm console_tty split_irqchip; do
 	want "${c//_/-}" && "case_$c"
 done
 exit 0
