@@ -76,9 +76,10 @@ static void term_size(int fd, struct vtcon_port_cfg *p)
 	}
 }
 
-static int dup_fd(int fd)
+/* The devices keep their own copy of the caller's fds. */
+static int dup_fd(struct vmm *v, int fd)
 {
-	return fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	return fd < 0 ? -1 : vmm_own_fd(v, fcntl(fd, F_DUPFD_CLOEXEC, 3));
 }
 
 static void add_port(struct console_build *b, const char *name, bool console, int in, int out)
@@ -102,20 +103,21 @@ static int console_default(struct vmm *v, struct console_build *b, int in, int o
 		ret = term_make_raw(v, term, !in_tty);
 	if (ret)
 		return ret;
-	add_port(b, NULL, true, in_tty ? dup_fd(in) : -1, out_tty ? dup_fd(out) : VTCON_OUT_LOG);
+	add_port(b, NULL, true, in_tty ? dup_fd(v, in) : -1, out_tty ? dup_fd(v, out) : VTCON_OUT_LOG);
 	term_size(term, &b->ports[0]);
 	if (in >= 0 && !in_tty)
-		add_port(b, "krun-stdin", false, dup_fd(in), -1);
+		add_port(b, "krun-stdin", false, dup_fd(v, in), -1);
 	if (out >= 0 && !out_tty)
-		add_port(b, "krun-stdout", false, -1, dup_fd(out));
+		add_port(b, "krun-stdout", false, -1, dup_fd(v, out));
 	if (err >= 0 && !err_tty)
-		add_port(b, "krun-stderr", false, -1, dup_fd(err));
+		add_port(b, "krun-stderr", false, -1, dup_fd(v, err));
 	return 0;
 }
 
 static int console_output_file(struct vmm *v, struct console_build *b)
 {
-	int fd = open(v->cfg->console_output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = vmm_own_fd(v, open(v->cfg->console_output,
+				    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
 
 	if (fd < 0) {
 		log_err("console: cannot open %s: %s", v->cfg->console_output, strerror(errno));
@@ -136,10 +138,10 @@ static int console_multiport(struct vmm *v, struct console_build *b, const struc
 
 			if (ret)
 				return ret;
-			add_port(b, p->name, true, dup_fd(p->in_fd), dup_fd(p->in_fd));
+			add_port(b, p->name, true, dup_fd(v, p->in_fd), dup_fd(v, p->in_fd));
 			term_size(p->in_fd, &b->ports[b->n - 1]);
 		} else {
-			add_port(b, p->name, false, dup_fd(p->in_fd), dup_fd(p->out_fd));
+			add_port(b, p->name, false, dup_fd(v, p->in_fd), dup_fd(v, p->out_fd));
 		}
 	}
 	if (!b->n) /* a console with no ports still needs port 0 for the driver */
@@ -198,7 +200,9 @@ static int console_signal_port(struct vmm *v, struct console_build *b, bool with
 		if (relayed_signals[i] != SIGINT || with_sigint)
 			sigaddset(&set, relayed_signals[i]);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	vmm_own_fd(v, pipe_fds[0]);
+	vmm_own_fd(v, pipe_fds[1]);
+	sfd = vmm_own_fd(v, signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
 	if (sfd < 0)
 		return -errno;
 	add_port(b, "krun-signals", false, pipe_fds[0], -1);
@@ -237,7 +241,7 @@ static int console_follow_winch(struct vmm *v, struct vdev *dev, int term_fd)
 	sigemptyset(&set);
 	sigaddset(&set, SIGWINCH);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	fd = vmm_own_fd(v, signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
 	if (fd < 0) {
 		free(t);
 		return -errno;

@@ -47,7 +47,7 @@ static int attach_queue(struct vmm *v, struct vdev *dev, uint64_t base, unsigned
 
 	if (!k)
 		return -ENOMEM;
-	fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	fd = vmm_own_fd(v, eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
 	if (fd < 0) {
 		free(k);
 		return -errno;
@@ -57,8 +57,7 @@ static int attach_queue(struct vmm *v, struct vdev *dev, uint64_t base, unsigned
 	if (!ret)
 		ret = ev_add(&v->vm.loop, fd, EPOLLIN, vq_kicked, k);
 	if (ret) {
-		close(fd);
-		free(k);
+		free(k); /* fd is closed with the other owned fds */
 		return ret;
 	}
 	dev->queues[q].kick_fd = fd;
@@ -89,7 +88,7 @@ int vmm_attach_virtio(struct vmm *v, struct vdev *dev)
 	ret = bus_register(&v->vm.mmio, &h);
 	if (ret)
 		return ret;
-	dev->irqfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	dev->irqfd = vmm_own_fd(v, eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
 	if (dev->irqfd < 0)
 		return -errno;
 	ret = vm_irqfd(&v->vm, dev->irqfd, irq);

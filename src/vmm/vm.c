@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -92,6 +93,7 @@ err:
 int vm_add_ram(struct vm *vm, gpa_t gpa, uint64_t size, void *hva, void **hva_out)
 {
 	struct kvm_userspace_memory_region r;
+	bool owned = !hva;
 	int ret;
 
 	if (!hva) {
@@ -108,17 +110,41 @@ int vm_add_ram(struct vm *vm, gpa_t gpa, uint64_t size, void *hva, void **hva_ou
 		.slot = vm->nslots, .guest_phys_addr = gpa, .memory_size = size,
 		.userspace_addr = (uintptr_t)hva,
 	};
-	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
-		return -errno;
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
+		ret = -errno;
+		goto err_unmap;
+	}
 	ret = gmem_add(&vm->mem, gpa, size, hva);
 	if (ret)
-		return ret;
+		goto err_unmap;
+	if (owned && vm->nslots < 64)
+		vm->owned_ram |= 1ULL << vm->nslots;
 	vm->nslots++;
 	log_debug("vm: guest memory 0x%llx+0x%llx at host %p",
 		  (unsigned long long)gpa, (unsigned long long)size, hva);
 	if (hva_out)
 		*hva_out = hva;
 	return 0;
+err_unmap:
+	if (owned)
+		munmap(hva, size);
+	return ret;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		close(vm->vcpu_fds[i]);
+	free(vm->vcpu_fds);
+	free(vm->vcpu_threads);
+	for (int i = 0; i < vm->mem.nr_regions && i < 64; i++)
+		if (vm->owned_ram & (1ULL << i))
+			munmap(vm->mem.regions[i].hva, vm->mem.regions[i].size);
+	ev_fini(&vm->loop);
+	close(vm->exit_evt);
+	close(vm->vm_fd);
+	close(vm->kvm_fd);
+	vm->vm_fd = vm->kvm_fd = vm->exit_evt = -1;
 }
 
 int vm_irqfd(struct vm *vm, int fd, unsigned gsi)

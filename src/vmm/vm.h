@@ -17,6 +17,7 @@ struct vm {
 	int vm_fd;
 	int run_size;			/* mmap size of struct kvm_run */
 	int nslots;			/* memslots used */
+	uint64_t owned_ram;		/* bit i: memslot i is anonymous memory we mapped */
 	struct guest_mem mem;
 	struct bus pio;			/* port I/O, vCPU threads read it without locks */
 	struct bus mmio;
@@ -33,6 +34,9 @@ struct vm {
 
 /* Open /dev/kvm, create the VM with its interrupt controllers and PIT. 0 or -errno. */
 int vm_create(struct vm *vm, bool split_irqchip);
+
+/* Undo vm_create/vm_add_ram/vcpu_create_all for a VM that never ran. */
+void vm_destroy(struct vm *vm);
 
 /* Add guest RAM [gpa, gpa+size): anonymous when (hva) is NULL, else the given host mapping. */
 int vm_add_ram(struct vm *vm, gpa_t gpa, uint64_t size, void *hva, void **hva_out);

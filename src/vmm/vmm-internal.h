@@ -2,6 +2,7 @@
 #ifndef KRUN_VMM_VMM_INTERNAL_H
 #define KRUN_VMM_VMM_INTERNAL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "vmm/cmdline.h"
@@ -12,6 +13,7 @@ struct vdev;
 struct fuse_srv;
 
 #define VMM_MAX_EXIT_HOOKS 16
+#define VMM_MAX_OWNED_FDS 256
 
 /* The kernel as it will sit in guest memory. */
 struct kernel_image {
@@ -25,6 +27,7 @@ struct kernel_image {
 
 struct vmm {
 	struct vm vm;
+	bool vm_created;		/* vm holds KVM fds that must be closed on failure */
 	struct krun_config *cfg;
 	struct kernel_image kernel;
 	uint64_t ram_below_gap_end;	/* first byte past the RAM below the MMIO gap */
@@ -36,7 +39,12 @@ struct vmm {
 	void (*exit_hooks[VMM_MAX_EXIT_HOOKS])(void *);
 	void *exit_hook_args[VMM_MAX_EXIT_HOOKS];
 	int nr_exit_hooks;
+	int owned_fds[VMM_MAX_OWNED_FDS];	/* closed if the VM fails to start */
+	int nr_owned_fds;
 };
+
+/* Remember (fd) so a failed start closes it; returns (fd) for chaining (-1 stays -1). */
+int vmm_own_fd(struct vmm *v, int fd);
 
 /* Run (fn)(arg) right before the process exits (terminal restore, flushes). */
 int vmm_at_exit(struct vmm *v, void (*fn)(void *), void *arg);

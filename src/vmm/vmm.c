@@ -35,6 +35,13 @@ int vmm_at_exit(struct vmm *v, void (*fn)(void *), void *arg)
 	return 0;
 }
 
+int vmm_own_fd(struct vmm *v, int fd)
+{
+	if (fd >= 0 && v->nr_owned_fds < VMM_MAX_OWNED_FDS)
+		v->owned_fds[v->nr_owned_fds++] = fd;
+	return fd;
+}
+
 /* Map a whole file read-only-private into memory; the guest may write to its copy. */
 static int map_file(const char *path, void **out, size_t *size, size_t align_to)
 {
@@ -296,8 +303,10 @@ static int vmm_build(struct vmm *v)
 	ret = vmm_load_kernel_image(v);
 	if (!ret)
 		ret = vm_create(&v->vm, v->cfg->split_irqchip);
-	if (!ret)
+	if (!ret) {
+		v->vm_created = true;
 		ret = vmm_setup_memory(v);
+	}
 	if (!ret)
 		ret = vmm_create_devices(v);
 	if (!ret)
@@ -311,18 +320,27 @@ static int vmm_build(struct vmm *v)
 	return ret;
 }
 
+/* Upstream names the process "VM:$HOSTNAME" when the guest gets a hostname. */
+static void vmm_set_name(const struct krun_config *cfg)
+{
+	char name[16] = "libkrun VM";
+
+	for (char *const *e = cfg_env(cfg); e && *e; e++)
+		if (!strncmp(*e, "HOSTNAME=", 9) && (*e)[9])
+			snprintf(name, sizeof(name), "VM:%s", *e + 9);
+	prctl(PR_SET_NAME, name);
+}
+
 int vmm_start_enter(struct krun_config *cfg)
 {
 	struct vmm *v = calloc(1, sizeof(*v));
-	char name[16];
 	int ret;
 
 	if (!v)
 		return -ENOMEM;
 	v->cfg = cfg;
 	cmdline_init(&v->devices);
-	snprintf(name, sizeof(name), "libkrun VM");
-	prctl(PR_SET_NAME, name);
+	vmm_set_name(cfg);
 	ret = vmm_build(v);
 	if (!ret)
 		ret = vcpu_start_all(&v->vm);
@@ -331,6 +349,11 @@ int vmm_start_enter(struct krun_config *cfg)
 		for (int i = v->nr_exit_hooks - 1; i >= 0; i--)
 			v->exit_hooks[i](v->exit_hook_args[i]);
 		vmm_unblock_signals();
+		for (int i = 0; i < v->nr_owned_fds; i++)
+			close(v->owned_fds[i]);
+		if (v->vm_created)
+			vm_destroy(&v->vm);
+		free(v);
 		return ret;
 	}
 	ret = ev_run(&v->vm.loop);

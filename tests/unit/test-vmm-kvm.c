@@ -5,9 +5,11 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "api/config.h"
 #include "devices/legacy.h"
 #include "test.h"
 #include "vmm/vm.h"
+#include "vmm/vmm.h"
 #include "vmm/x86_64/boot.h"
 
 #define PAYLOAD_GPA	0x100000ULL
@@ -75,6 +77,33 @@ static void test_long_mode_payload(void)
 	CHECK_EQ(vm_exit_status(&vm), 0);
 }
 
+static int count_fds(void)
+{
+	int n = 0;
+
+	for (int fd = 0; fd < 1024; fd++)
+		n += fcntl(fd, F_GETFD) >= 0;
+	return n;
+}
+
+/* A start that fails after the VM exists returns -errno and leaves no KVM fd behind. */
+static void test_failed_start_cleans_up(void)
+{
+	struct krun_config cfg;
+	int before;
+
+	if (access("/dev/kvm", R_OK | W_OK))
+		SKIP_TEST("no /dev/kvm");
+	cfg_init(&cfg);
+	cfg.kernel_path = "tests/unit/test.h"; /* not an ELF file */
+	cfg.kernel_format = 1;			/* KRUN_KERNEL_FORMAT_ELF */
+	cfg.implicit_console_disabled = true;
+	before = count_fds();
+	CHECK_EQ(vmm_start_enter(&cfg), -ENOEXEC);
+	CHECK_EQ(count_fds(), before);
+}
+
 TEST_MAIN_BEGIN("vmm-kvm")
 	RUN(test_long_mode_payload);
+	RUN(test_failed_start_cleans_up);
 TEST_MAIN_END()
