@@ -126,6 +126,7 @@ static void ioapic_reg_write(struct ioapic *io, uint32_t reg, uint32_t val)
 	if (rte == io->rte[pin])
 		return;
 	io->rte[pin] = rte;
+	log_debug("ioapic: pin %u entry 0x%016llx", pin, (unsigned long long)rte);
 	ret = ioapic_update_routes(io);
 	if (ret)
 		log_warn_once("ioapic: updating the GSI routes: %s", strerror(-ret));
