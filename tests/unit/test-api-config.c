@@ -181,7 +181,10 @@ static void test_kernel_machine(void)
 	CHECK_EQ(krun_set_nested_virt(id, true), 0);
 	CHECK(cfg->nested_virt);
 	CHECK_EQ(krun_split_irqchip(id, false), 0);
-	CHECK_EQ(krun_split_irqchip(id, true), -ENOTSUP);
+	CHECK_EQ(krun_split_irqchip(id, true), CFG_HAVE_SPLIT_IRQCHIP ? 0 : -ENOTSUP);
+	CHECK_EQ(cfg->split_irqchip, CFG_HAVE_SPLIT_IRQCHIP);
+	CHECK_EQ(krun_split_irqchip(id, false), 0);
+	CHECK(!cfg->split_irqchip);
 	CHECK_EQ(krun_set_smbios_oem_strings(id, NULL), -EINVAL);
 	CHECK_EQ(krun_set_smbios_oem_strings(id, oem), 0);
 	CHECK_EQ(cfg->smbios_oem.n, 2);
