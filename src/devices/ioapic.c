@@ -132,7 +132,7 @@ static void ioapic_reg_write(struct ioapic *io, uint32_t reg, uint32_t val)
 		log_warn_once("ioapic: updating the GSI routes: %s", strerror(-ret));
 }
 
-/* Directed EOI: ends a level interrupt of (vector). Remote IRR is never set (see ioapic_rte_msi). */
+/* Directed EOI: ends a level interrupt of (vector). Remote IRR stays 0: see ioapic_rte_msi. */
 static void ioapic_eoi(struct ioapic *io, uint8_t vector)
 {
 	for (unsigned i = 0; i < IOAPIC_PINS; i++)

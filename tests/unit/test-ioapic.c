@@ -57,7 +57,7 @@ static uint32_t reg_rd(uint32_t reg)
 	return rd32(IOAPIC_IOWIN);
 }
 
-/* Program pin (pin) with low half (lo) and destination APIC (dest), the way Linux does: high first. */
+/* Program (pin): low half (lo), destination APIC (dest); high half first, as Linux does. */
 static void program(unsigned pin, uint32_t lo, uint8_t dest)
 {
 	reg_wr(IOAPIC_REG_REDIR + 2 * pin + 1, (uint32_t)dest << 24);
