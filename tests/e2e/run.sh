@@ -177,6 +177,19 @@ case_fs_dax() {
 	fi
 }
 
+case_fs_readonly() {
+	rootfs
+	mkdir -p "$T/ro" && echo "ro-content" > "$T/ro/file"
+	timeout -k 5 180 "$RUN" --root "$R" --virtiofs-ro "rofs:$T/ro" -- /bin/sh -c \
+		'mkdir -p /mnt && mount -t virtiofs rofs /mnt && cat /mnt/file && ! touch /mnt/new 2>/dev/null && ! rm /mnt/file 2>/dev/null && echo ro-ok' \
+		> "$T/out" 2>&1 < /dev/null
+	if grep -qx ro-content "$T/out" && grep -qx ro-ok "$T/out" && [ -f "$T/ro/file" ] && [ ! -e "$T/ro/new" ]; then
+		pass fs-readonly
+	else
+		fail fs-readonly "read-only share was modified or unreadable"
+	fi
+}
+
 case_fs_stdio() {
 	local rc
 	echo "input-data" > "$T/stdin"
@@ -237,7 +250,7 @@ case_split_irqchip() {
 
 for c in boot_initramfs smp_4 ram_2g rng console_stdin_pipe guest_panic \
 	fs_exit_code fs_not_found fs_signal fs_env_args fs_workdir fs_rlimits \
-	fs_config_json fs_readwrite fs_escape fs_dax fs_stdio fs_sigterm console_tty split_irqchip; do
+	fs_config_json fs_readwrite fs_escape fs_dax fs_readonly fs_stdio fs_sigterm console_tty split_irqchip; do
 	want "${c//_/-}" && "case_$c"
 done
 exit 0
