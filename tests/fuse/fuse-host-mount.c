@@ -16,9 +16,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define BUF_SIZE (FUSE_SRV_MAX_REQ + 8192)
+/* in: fuse_in_header + fuse_write_in; out: fuse_out_header. Splitting the
+ * buffers there puts WRITE payloads and READ data on page boundaries, the way
+ * the guest's virtio-fs driver lays out its descriptors (headers in their own
+ * buffer, data in whole pages). A misaligned copy is measurably slower. */
+#define IN_HDR 80
+#define OUT_HDR 16
 
 static const uint8_t hello[] = "hello from the overlay\n";
 static const uint8_t oneshot[] = "one shot\n";
@@ -28,27 +35,54 @@ struct worker {
 	int fd;
 };
 
+/* The part of (out) that a reply of reply_len bytes fills, header piece first. */
+static void out_cut(struct iovec *out, size_t reply_len, struct iovec *cut, int *cnt)
+{
+	cut[0] = out[0];
+	cut[1] = out[1];
+	*cnt = 1;
+	if (reply_len <= OUT_HDR) {
+		cut[0].iov_len = reply_len;
+		return;
+	}
+	cut[1].iov_len = reply_len - OUT_HDR;
+	*cnt = 2;
+}
+
 static void *serve(void *opaque)
 {
 	struct worker *w = opaque;
-	uint8_t *in = malloc(BUF_SIZE), *out = malloc(BUF_SIZE);
-	struct iovec iv, ov = { out, BUF_SIZE };
+	uint8_t ih[IN_HDR], oh[OUT_HDR], *in = NULL, *out = NULL;
+	struct iovec iv[2], ov[2], cut[2];
 	size_t reply_len;
 	ssize_t n;
+	int cnt;
 
-	if (!in || !out)
+	if (posix_memalign((void **)&in, 4096, BUF_SIZE) ||
+	    posix_memalign((void **)&out, 4096, BUF_SIZE))
 		goto out;
+	ov[0] = (struct iovec){ oh, OUT_HDR };
+	ov[1] = (struct iovec){ out, BUF_SIZE };
 	for (;;) {
-		n = read(w->fd, in, BUF_SIZE);
+		iv[0] = (struct iovec){ ih, IN_HDR };
+		iv[1] = (struct iovec){ in, BUF_SIZE };
+		n = readv(w->fd, iv, 2);
 		if (n < 0) {
 			if (errno == EINTR || errno == EAGAIN || errno == ENOENT)
 				continue;	/* ENOENT: request was interrupted */
 			break;			/* ENODEV: unmounted */
 		}
-		iv = (struct iovec){ in, (size_t)n };
-		if (fuse_srv_handle(w->srv, &iv, 1, &ov, 1, &reply_len) < 0 || !reply_len)
+		if ((size_t)n <= IN_HDR) {
+			iv[0].iov_len = (size_t)n;
+			cnt = 1;
+		} else {
+			iv[1].iov_len = (size_t)n - IN_HDR;
+			cnt = 2;
+		}
+		if (fuse_srv_handle(w->srv, iv, cnt, ov, 2, &reply_len) < 0 || !reply_len)
 			continue;
-		if (write(w->fd, out, reply_len) < 0 && errno != ENOENT)
+		out_cut(ov, reply_len, cut, &cnt);
+		if (writev(w->fd, cut, cnt) < 0 && errno != ENOENT)
 			fprintf(stderr, "fuse-host-mount: reply: %s\n", strerror(errno));
 	}
 out:
