@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # bench/fuse/bench.sh: throughput and metadata rates through the FUSE server (host /dev/fuse adapter) as a ratio of the same test on the native directory.
 # Usage: bench/fuse/bench.sh [SIZE_MIB] [NFILES]   (root; build first: make build/tests/fuse/fuse-host-mount)
+# REPS=N (default 3): rounds; each round runs every test native then through FUSE, and the
+# figures are the medians, so a noisy neighbour on a shared machine hits both sides alike.
 set -eu
 cd "$(dirname "$0")/../.."
 size=${1:-512}
 nfiles=${2:-5000}
+reps=${REPS:-3}
 adapter=${BUILD:-build}/tests/fuse/fuse-host-mount
 [ -x "$adapter" ] || { echo "build $adapter first" >&2; exit 1; }
 
@@ -48,15 +51,20 @@ EOF
 }
 
 declare -A res
-for where in native fuse; do
-	dir=$base/src
-	[ $where = fuse ] && dir=$base/mnt
-	res[$where.write]=$(seconds "$dir" seq_write)
-	drop
-	res[$where.read]=$(seconds "$dir" seq_read)
-	rm -f "$dir/big"
-	read -r c s u < <(cd "$dir" && meta)
-	res[$where.create]=$c res[$where.stat]=$s res[$where.unlink]=$u
+for _ in $(seq "$reps"); do
+	for where in native fuse; do
+		dir=$base/src
+		[ $where = fuse ] && dir=$base/mnt
+		res[$where.write]+=" $(seconds "$dir" seq_write)"
+		drop
+		res[$where.read]+=" $(seconds "$dir" seq_read)"
+		rm -f "$dir/big"
+		read -r c s u < <(cd "$dir" && meta)
+		res[$where.create]+=" $c" res[$where.stat]+=" $s" res[$where.unlink]+=" $u"
+	done
+done
+for k in "${!res[@]}"; do	# median of the rounds
+	res[$k]=$(printf '%s\n' ${res[$k]} | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}')
 done
 
 row() { # name unit amount key
