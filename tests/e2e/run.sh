@@ -68,6 +68,16 @@ case_console_stdin_pipe() {
 	fi
 }
 
+case_console_output() {
+	local rc
+	boot boot --console-output "$T/console.txt"; rc=$?
+	if [ $rc -eq 0 ] && grep -q "E2E-MARKER boot ok" "$T/console.txt" && ! grep -q E2E-MARKER "$T/out"; then
+		pass console-output
+	else
+		fail console-output "exit $rc, marker not in the console file only"
+	fi
+}
+
 case_guest_panic() {
 	local rc
 	boot panic; rc=$?
@@ -248,7 +258,7 @@ case_split_irqchip() {
 	fi
 }
 
-for c in boot_initramfs smp_4 ram_2g rng console_stdin_pipe guest_panic \
+for c in boot_initramfs smp_4 ram_2g rng console_stdin_pipe console_output guest_panic \
 	fs_exit_code fs_not_found fs_signal fs_env_args fs_workdir fs_rlimits \
 	fs_config_json fs_readwrite fs_escape fs_dax fs_readonly fs_stdio fs_sigterm console_tty split_irqchip; do
 	want "${c//_/-}" && "case_$c"
