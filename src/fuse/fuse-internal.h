@@ -124,6 +124,7 @@ int pt_stat(int fd, struct statx *st);
 int pt_lookup_child(struct fuse_req *r, struct node *parent, const char *name,
 		    struct fuse_entry_out *e);
 int pt_proc_path(int fd, char *buf, size_t len);
+int pt_path_fd(int fd);
 int op_lookup(struct fuse_req *r);
 int op_getattr(struct fuse_req *r);
 int op_setattr(struct fuse_req *r);

@@ -27,7 +27,14 @@ static int reopen_node(struct node *n, int flags)
 	return fd < 0 ? -errno : fd;
 }
 
-static int reply_open(struct fuse_req *r, int fd, struct ov_entry *ov, bool dir)
+/*
+ * FOPEN_NOFLUSH on read-only opens: FLUSH only mirrors close() on the host,
+ * which matters for errors of written data (NFS-style) and classic POSIX
+ * locks. A read-only fd has no written data, and no locks are offered at INIT
+ * (the guest kernel keeps them local), so the guest's close() need not wait
+ * for a round trip.
+ */
+static int reply_open(struct fuse_req *r, int fd, struct ov_entry *ov, bool dir, int flags)
 {
 	struct fuse_open_out *o = reply_alloc(r, sizeof(*o));
 	uint64_t fh;
@@ -45,6 +52,8 @@ static int reply_open(struct fuse_req *r, int fd, struct ov_entry *ov, bool dir)
 		return ret;
 	}
 	o->fh = fh;
+	if (!dir && (flags & O_ACCMODE) == O_RDONLY)
+		o->open_flags = FOPEN_NOFLUSH;
 	return 0;
 }
 
@@ -64,13 +73,13 @@ static int open_common(struct fuse_req *r, bool dir)
 	} else if (n->fd < 0) {
 		/* overlay entries are read-only */
 		ret = (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC) ? -EACCES :
-			reply_open(r, -1, n->ov, dir);
+			reply_open(r, -1, n->ov, dir, flags);
 	} else if (!dir && r->srv->read_only &&
 		   ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC))) {
 		ret = -EROFS;
 	} else {
 		fd = reopen_node(n, dir ? O_RDONLY | O_DIRECTORY : flags);
-		ret = fd < 0 ? fd : reply_open(r, fd, NULL, dir);
+		ret = fd < 0 ? fd : reply_open(r, fd, NULL, dir, flags);
 	}
 	node_put(r->srv, n);
 	return ret;

