@@ -176,7 +176,12 @@ static void vtcon_input(void *opaque, int fd, uint32_t events)
 		vq_unpop(vq, &c->rx_chain);
 		vtcon_watch(p, false);
 		p->eof = true;
-		vtcon_ctrl(c, p->id, VIRTIO_CONSOLE_PORT_OPEN, 0, NULL, 0);
+		/*
+		 * "Host closed" is how the guest learns of EOF, but it also blocks the
+		 * guest's writes to the port: only an input-only port is closed.
+		 */
+		if (p->out_fd == -1)
+			vtcon_ctrl(c, p->id, VIRTIO_CONSOLE_PORT_OPEN, 0, NULL, 0);
 		return;
 	}
 	log_trace("virtio-console: %zd bytes of input for port %u", n, p->id);
@@ -253,7 +258,7 @@ static void vtcon_port_ready(struct vtcon *c, struct vtcon_port *p)
 		vtcon_ctrl(c, p->id, VIRTIO_CONSOLE_RESIZE, 0, size, sizeof(size));
 	}
 	/* An input that already ended is reported closed, so the guest reads EOF. */
-	vtcon_ctrl(c, p->id, VIRTIO_CONSOLE_PORT_OPEN, !p->eof, NULL, 0);
+	vtcon_ctrl(c, p->id, VIRTIO_CONSOLE_PORT_OPEN, !p->eof || p->out_fd != -1, NULL, 0);
 	if (p->name[0])
 		vtcon_ctrl(c, p->id, VIRTIO_CONSOLE_PORT_NAME, 1, p->name, strlen(p->name));
 }

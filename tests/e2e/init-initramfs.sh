@@ -21,6 +21,7 @@ echo)
 	cat "$in" > "$out"
 	;;
 ports) sleep 0.3; for n in /sys/class/virtio-ports/*/name; do say "E2E-PORT $n=$(cat $n)"; done; ls -l /dev/vport* > /dev/hvc0 2>&1 ;;
+port) sleep 0.2; p=$(port e2e-port); exec 3<>"$p"; head -c 65536 <&3 >&3; exec 3>&- ;;
 hold) say "E2E-HOLD"; sleep 3 ;;
 tty) [ -t 0 ] && say "E2E-TTY yes" || say "E2E-TTY no" ;;
 panic) say "E2E-PANIC now"; exit 1 ;; # init exiting panics the kernel

@@ -1,5 +1,6 @@
 /* tests/e2e/krun-run.c: drives the public libkrun API from the command line for end-to-end tests. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@ static void usage(void)
 		"                [--cpus N] [--mem MIB] [--log LEVEL] [--workdir DIR]\n"
 		"                [--env K=V]... [--rlimit SPEC]... [--console-output FILE]\n"
 		"                [--serial] [--virtiofs TAG:PATH:SHM] [--virtiofs-ro TAG:PATH]\n"
+		"                [--port NAME:INFILE:OUTFILE]\n"
 		"                [--split-irqchip]\n"
 		"                [-- EXEC ARGS...]\n");
 	exit(2);
@@ -35,12 +37,12 @@ int main(int argc, char **argv)
 		{ "log", 1, 0, 'l' }, { "workdir", 1, 0, 'w' }, { "env", 1, 0, 'e' },
 		{ "rlimit", 1, 0, 'L' }, { "console-output", 1, 0, 'o' },
 		{ "serial", 0, 0, 's' }, { "virtiofs", 1, 0, 'v' },
-		{ "virtiofs-ro", 1, 0, 'V' }, { "split-irqchip", 0, 0, 'S' }, { 0 },
+		{ "virtiofs-ro", 1, 0, 'V' }, { "port", 1, 0, 'P' }, { "split-irqchip", 0, 0, 'S' }, { 0 },
 	};
 	const char *kernel = NULL, *initrd = NULL, *cmdline = NULL, *root = NULL;
 	const char *workdir = NULL, *console_out = NULL;
 	const char *env[64] = { 0 }, *rlimits[16] = { 0 };
-	char *fs_spec = NULL, *ro_spec = NULL;
+	char *fs_spec = NULL, *ro_spec = NULL, *port_spec = NULL;
 	int cpus = 1, mem = 128, level = 1, nenv = 0, nrl = 0, serial = 0, split = 0, c, ctx;
 
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
@@ -59,6 +61,7 @@ int main(int argc, char **argv)
 		case 's': serial = 1; break;
 		case 'v': fs_spec = optarg; break;
 		case 'V': ro_spec = optarg; break;
+		case 'P': port_spec = optarg; break;
 		case 'S': split = 1; break;
 		default: usage();
 		}
@@ -80,6 +83,18 @@ int main(int argc, char **argv)
 		if (!tag || !path || !shm)
 			usage();
 		check(krun_add_virtiofs2(ctx, tag, path, strtoull(shm, NULL, 0)), "krun_add_virtiofs2");
+	}
+	if (port_spec) { /* NAME:INFILE:OUTFILE on an explicit multiport console */
+		char *name = strtok(port_spec, ":"), *in = strtok(NULL, ":"), *out = strtok(NULL, ":");
+		int con, ifd, ofd;
+
+		if (!name || !in || !out)
+			usage();
+		ifd = open(in, O_RDONLY);
+		ofd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		con = krun_add_virtio_console_multiport(ctx);
+		check(con, "krun_add_virtio_console_multiport");
+		check(krun_add_console_port_inout(ctx, con, name, ifd, ofd), "krun_add_console_port_inout");
 	}
 	if (ro_spec) { /* TAG:PATH, read-only, no DAX */
 		char *tag = strtok(ro_spec, ":"), *path = strtok(NULL, ":");

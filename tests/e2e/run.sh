@@ -78,6 +78,14 @@ case_console_output() {
 	fi
 }
 
+case_console_multiport() {
+	local rc
+	head -c 65536 /dev/urandom > "$T/pin"
+	boot port --port "e2e-port:$T/pin:$T/pout"; rc=$?
+	[ $rc -eq 0 ] && cmp -s "$T/pin" "$T/pout" && pass console-multiport ||
+		fail console-multiport "exit $rc, named port did not echo 64 KiB"
+}
+
 case_guest_panic() {
 	local rc
 	boot panic; rc=$?
@@ -258,7 +266,7 @@ case_split_irqchip() {
 	fi
 }
 
-for c in boot_initramfs smp_4 ram_2g rng console_stdin_pipe console_output guest_panic \
+for c in boot_initramfs smp_4 ram_2g rng console_stdin_pipe console_output console_multiport guest_panic \
 	fs_exit_code fs_not_found fs_signal fs_env_args fs_workdir fs_rlimits \
 	fs_config_json fs_readwrite fs_escape fs_dax fs_readonly fs_stdio fs_sigterm console_tty split_irqchip; do
 	want "${c//_/-}" && "case_$c"
