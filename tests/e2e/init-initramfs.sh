@@ -22,6 +22,10 @@ echo)
 	;;
 ports) sleep 0.3; for n in /sys/class/virtio-ports/*/name; do say "E2E-PORT $n=$(cat $n)"; done; ls -l /dev/vport* > /dev/hvc0 2>&1 ;;
 port) sleep 0.2; p=$(port e2e-port); exec 3<>"$p"; head -c 65536 <&3 >&3; exec 3>&- ;;
+balloon) # touch 96 MiB, free it, give free page reporting time to hand it back
+	mkdir -p /mnt && mount -t tmpfs -o size=200m tmpfs /mnt
+	dd if=/dev/zero of=/mnt/f bs=1M count=96 2>/dev/null; say "E2E-ALLOC"; sleep 3
+	rm /mnt/f; sleep 8; say "E2E-FREED"; sleep 3 ;;
 hold) say "E2E-HOLD"; sleep 3 ;;
 tty) [ -t 0 ] && say "E2E-TTY yes" || say "E2E-TTY no" ;;
 panic) say "E2E-PANIC now"; exit 1 ;; # init exiting panics the kernel

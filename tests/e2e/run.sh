@@ -86,6 +86,24 @@ case_console_multiport() {
 		fail console-multiport "exit $rc, named port did not echo 64 KiB"
 }
 
+# Free page reporting: memory the guest frees goes back to the host.
+case_balloon() {
+	local pid i high low
+	timeout -k 5 120 "$RUN" --mem 256 --kernel "$VMLINUX" --initrd "$INITRD" \
+		--cmdline "$BASE krun_test=balloon" > "$T/out" 2>&1 < /dev/null &
+	for i in $(seq 600); do grep -q E2E-ALLOC "$T/out" && break; sleep 0.1; done
+	pid=$(pgrep -n -f "krun-run.*krun_test=balloon")
+	high=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
+	for i in $(seq 600); do grep -q E2E-FREED "$T/out" && break; sleep 0.1; done
+	low=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
+	wait
+	if [ -n "$high" ] && [ -n "$low" ] && [ $((high - low)) -gt $((48 * 1024)) ]; then
+		pass "balloon (RSS $((high / 1024)) -> $((low / 1024)) MiB after the guest freed 96 MiB)"
+	else
+		fail balloon "RSS ${high:-?} -> ${low:-?} kB: freed guest memory not returned"
+	fi
+}
+
 case_guest_panic() {
 	local rc
 	boot panic; rc=$?
@@ -266,7 +284,7 @@ case_split_irqchip() {
 	fi
 }
 
-for c in boot_initramfs smp_4 ram_2g rng console_stdin_pipe console_output console_multiport guest_panic \
+for c in boot_initramfs smp_4 ram_2g rng console_stdin_pipe console_output console_multiport balloon guest_panic \
 	fs_exit_code fs_not_found fs_signal fs_env_args fs_workdir fs_rlimits \
 	fs_config_json fs_readwrite fs_escape fs_dax fs_readonly fs_stdio fs_sigterm console_tty split_irqchip; do
 	want "${c//_/-}" && "case_$c"
