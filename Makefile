@@ -41,7 +41,7 @@ ALL_TARGETS	:= $(LIB_SO) $(BUILD)/libkrun.so.$(ABI_VERSION) $(BUILD)/libkrun.so 
 CHECK_TARGETS	:=
 EXTRA_LIB_OBJS	:=
 
-.PHONY: all check deps install clean format-check demo bench
+.PHONY: all check deps install clean demo bench
 all: all-targets
 
 include $(sort $(wildcard */build.mk */*/build.mk))
