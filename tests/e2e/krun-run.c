@@ -15,7 +15,7 @@ static void usage(void)
 		"                [--cpus N] [--mem MIB] [--log LEVEL] [--workdir DIR]\n"
 		"                [--env K=V]... [--rlimit SPEC]... [--console-output FILE]\n"
 		"                [--serial] [--virtiofs TAG:PATH:SHM] [--virtiofs-ro TAG:PATH]\n"
-		"                [--port NAME:INFILE:OUTFILE]\n"
+		"                [--port NAME:INFILE:OUTFILE] [--raw]\n"
 		"                [--split-irqchip]\n"
 		"                [-- EXEC ARGS...]\n");
 	exit(2);
@@ -37,12 +37,14 @@ int main(int argc, char **argv)
 		{ "log", 1, 0, 'l' }, { "workdir", 1, 0, 'w' }, { "env", 1, 0, 'e' },
 		{ "rlimit", 1, 0, 'L' }, { "console-output", 1, 0, 'o' },
 		{ "serial", 0, 0, 's' }, { "virtiofs", 1, 0, 'v' },
-		{ "virtiofs-ro", 1, 0, 'V' }, { "port", 1, 0, 'P' }, { "split-irqchip", 0, 0, 'S' }, { 0 },
+		{ "virtiofs-ro", 1, 0, 'V' }, { "port", 1, 0, 'P' }, { "raw", 0, 0, 'R' },
+		{ "split-irqchip", 0, 0, 'S' }, { 0 },
 	};
 	const char *kernel = NULL, *initrd = NULL, *cmdline = NULL, *root = NULL;
 	const char *workdir = NULL, *console_out = NULL;
 	const char *env[64] = { 0 }, *rlimits[16] = { 0 };
 	char *fs_spec = NULL, *ro_spec = NULL, *port_spec = NULL;
+	int raw = 0;
 	int cpus = 1, mem = 128, level = 1, nenv = 0, nrl = 0, serial = 0, split = 0, c, ctx;
 
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
@@ -62,6 +64,7 @@ int main(int argc, char **argv)
 		case 'v': fs_spec = optarg; break;
 		case 'V': ro_spec = optarg; break;
 		case 'P': port_spec = optarg; break;
+		case 'R': raw = 1; break;
 		case 'S': split = 1; break;
 		default: usage();
 		}
@@ -73,7 +76,8 @@ int main(int argc, char **argv)
 	if (split)
 		check(krun_split_irqchip(ctx, true), "krun_split_irqchip");
 	if (kernel)
-		check(krun_set_kernel(ctx, kernel, KRUN_KERNEL_FORMAT_ELF, initrd, cmdline),
+		check(krun_set_kernel(ctx, kernel, raw ? KRUN_KERNEL_FORMAT_RAW : KRUN_KERNEL_FORMAT_ELF,
+				      initrd, cmdline),
 		      "krun_set_kernel");
 	if (root)
 		check(krun_set_root(ctx, root), "krun_set_root");

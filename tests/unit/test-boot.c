@@ -118,6 +118,10 @@ static void test_page_tables(void)
 	pd = (uint64_t *)(ram + PDE_START);
 	CHECK_EQ(pd[0], 0x83);
 	CHECK_EQ(pd[511], (511ULL << 21) | 0x83);
+	/* 4 GiB identity map: a RAW kernel is entered at 2 GiB. */
+	CHECK_EQ(*(uint64_t *)(ram + PDPTE_START + 3 * 8), (PDE_START + 3 * 4096) | 3);
+	CHECK_EQ(pd[1024], (1024ULL << 21) | 0x83);
+	CHECK_EQ(pd[2047], (2047ULL << 21) | 0x83);
 	CHECK_EQ(*(uint64_t *)(ram + BOOT_GDT_START + 8), boot_gdt[1]);
 	CHECK_EQ(boot_gdt[1], 0x00af9b000000ffffULL); /* 64-bit code segment */
 	CHECK_EQ(boot_gdt[2], 0x00cf93000000ffffULL);

@@ -27,7 +27,7 @@ int boot_setup_tables(struct guest_mem *m)
 {
 	uint64_t *pml4 = gmem_ptr(m, PML4_START, 4096);
 	uint64_t *pdpt = gmem_ptr(m, PDPTE_START, 4096);
-	uint64_t *pd = gmem_ptr(m, PDE_START, 4096);
+	uint64_t *pd = gmem_ptr(m, PDE_START, 4096 * BOOT_IDMAP_GIB);
 	uint64_t idt = 0;
 
 	if (!pml4 || !pdpt || !pd)
@@ -38,9 +38,13 @@ int boot_setup_tables(struct guest_mem *m)
 	memset(pml4, 0, 4096);
 	memset(pdpt, 0, 4096);
 	pml4[0] = PDPTE_START | 0x03;
-	pdpt[0] = PDE_START | 0x03;
-	/* Identity map of the first GiB with 2 MiB pages: enough for the kernel's own setup. */
-	for (uint64_t i = 0; i < 512; i++)
+	/*
+	 * Identity map of the first 4 GiB with 2 MiB pages: the kernel sets up its
+	 * own tables at once, but its entry may sit at 2 GiB (RAW images).
+	 */
+	for (uint64_t g = 0; g < BOOT_IDMAP_GIB; g++)
+		pdpt[g] = (PDE_START + g * 4096) | 0x03;
+	for (uint64_t i = 0; i < 512 * BOOT_IDMAP_GIB; i++)
 		pd[i] = (i << 21) | 0x83;
 	return 0;
 }
