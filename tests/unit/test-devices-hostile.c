@@ -1,5 +1,6 @@
 /* tests/unit/test-devices-hostile.c: a hostile driver feeds random rings and registers to each device; the VMM must not crash. */
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
 
@@ -153,8 +154,34 @@ static void test_console(void)
 	vtcon_flush(dev);
 }
 
+/* Random FUSE requests through the virtio-fs device: served on its worker thread, contained in the share. */
+static void test_fs(void)
+{
+	char dir[] = "/tmp/krun-hostile-XXXXXX", share[64], outside[64], cmd[96];
+	struct vtfs_cfg fc = { .tag = "hostile" };
+	struct vdev *dev;
+	struct stat st;
+	FILE *f;
+
+	setup();
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(share, sizeof(share), "%s/share", dir);
+	snprintf(outside, sizeof(outside), "%s/outside", dir);
+	CHECK(mkdir(share, 0755) == 0);
+	f = fopen(outside, "w");
+	CHECK(f && fputs("keep", f) >= 0 && fclose(f) == 0);
+	fc.root_dir = share;
+	CHECK(vtfs_create(&mem, &fc, &dev) == 0);
+	hammer(dev);
+	usleep(200 * 1000); /* let the worker drain what it was given */
+	CHECK(stat(outside, &st) == 0 && st.st_size == 4);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	CHECK(system(cmd) == 0);
+}
+
 TEST_MAIN_BEGIN("devices-hostile")
 	RUN(test_rng);
 	RUN(test_balloon);
 	RUN(test_console);
+	RUN(test_fs);
 TEST_MAIN_END()
