@@ -47,16 +47,11 @@ static void vtbal_notify(struct vdev *dev, unsigned q)
 {
 	struct vtbal *b = container_of(dev, struct vtbal, vdev);
 	struct virtqueue *vq;
-	int ret;
 
 	if (q >= VTBAL_NUM_QUEUES)
 		return;
 	vq = &dev->queues[q];
-	while ((ret = vq_pop(vq, &b->chain)) != 0) {
-		if (ret == -EIO)
-			break;
-		if (ret < 0)
-			continue;
+	while (vq_next(vq, &b->chain)) {
 		/* Inflate/deflate/stats are not offered; only reports need work. */
 		if (q == VTBAL_Q_REPORTING)
 			vtbal_report(&b->chain);

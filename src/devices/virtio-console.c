@@ -82,13 +82,8 @@ static void vtcon_send_pending(struct vtcon *c)
 {
 	struct virtqueue *vq = &c->vdev.queues[VTCON_Q_CTRL_RX];
 	unsigned sent = 0;
-	int ret;
 
-	while (sent < c->nr_pending && (ret = vq_pop(vq, &c->ctrl_chain)) != 0) {
-		if (ret == -EIO)
-			break;
-		if (ret < 0)
-			continue;
+	while (sent < c->nr_pending && vq_next(vq, &c->ctrl_chain)) {
 		size_t n = vq_chain_write(&c->ctrl_chain, 0, c->pending[sent].buf,
 					  c->pending[sent].len);
 		vq_push(vq, &c->ctrl_chain, n);
@@ -156,12 +151,8 @@ static void vtcon_input(void *opaque, int fd, uint32_t events)
 	struct vtcon *c = p->con;
 	struct virtqueue *vq = &c->vdev.queues[port_rxq(p->id)];
 	ssize_t n;
-	int ret;
 
-	/* A malformed chain was already returned to the driver: try the next one. */
-	while ((ret = vq_pop(vq, &c->rx_chain)) < 0 && ret != -EIO)
-		;
-	if (ret <= 0) {
+	if (!vq_next(vq, &c->rx_chain)) {
 		/* No buffer yet: stop polling until the driver kicks the queue. */
 		vtcon_watch(p, false);
 		return;
@@ -229,13 +220,8 @@ static void log_output(struct vtcon_port *p, const uint8_t *b, size_t len)
 
 static void vtcon_output(struct vtcon *c, struct vtcon_port *p, struct virtqueue *vq)
 {
-	int ret;
 
-	while ((ret = vq_pop(vq, &c->chain)) != 0) {
-		if (ret == -EIO)
-			break;
-		if (ret < 0)
-			continue;
+	while (vq_next(vq, &c->chain)) {
 		for (unsigned i = 0; i < c->chain.nr_out; i++) {
 			const struct iovec *iov = &vq_chain_out(&c->chain)[i];
 
@@ -299,13 +285,8 @@ static void vtcon_ctrl_tx(struct vtcon *c)
 {
 	struct virtqueue *vq = &c->vdev.queues[VTCON_Q_CTRL_TX];
 	struct virtio_console_control m;
-	int ret;
 
-	while ((ret = vq_pop(vq, &c->chain)) != 0) {
-		if (ret == -EIO)
-			break;
-		if (ret < 0)
-			continue;
+	while (vq_next(vq, &c->chain)) {
 		/* Copy once: the guest may change the buffer under us. */
 		if (vq_chain_read(&c->chain, 0, &m, sizeof(m)) == sizeof(m))
 			vtcon_handle_ctrl(c, &m);

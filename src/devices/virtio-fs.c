@@ -35,11 +35,7 @@ static void vtfs_drain(struct vtfs *fs, struct virtqueue *vq)
 	size_t reply_len;
 	int ret;
 
-	while ((ret = vq_pop(vq, &fs->chain)) != 0) {
-		if (ret == -EIO)
-			break;
-		if (ret < 0)
-			continue;
+	while (vq_next(vq, &fs->chain)) {
 		reply_len = 0;
 		ret = fuse_srv_handle(fs->srv, vq_chain_out(&fs->chain), fs->chain.nr_out,
 				      vq_chain_in(&fs->chain), fs->chain.nr_in, &reply_len);

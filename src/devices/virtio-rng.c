@@ -44,13 +44,8 @@ static void vtrng_notify(struct vdev *dev, unsigned q)
 {
 	struct vtrng *r = container_of(dev, struct vtrng, vdev);
 	struct virtqueue *vq = &dev->queues[0];
-	int ret;
 
-	while ((ret = vq_pop(vq, &r->chain)) != 0) {
-		if (ret == -EIO)
-			break;
-		if (ret < 0)
-			continue;
+	while (vq_next(vq, &r->chain)) {
 		vq_push(vq, &r->chain, vtrng_fill(&r->chain));
 	}
 	vdev_signal_used(dev, vq);

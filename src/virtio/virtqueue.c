@@ -459,3 +459,12 @@ size_t vq_chain_write(const struct vq_chain *c, size_t off, const void *buf, siz
 {
 	return vq_iov_copy(c->iov + c->nr_out, c->nr_in, off, (void *)buf, len, true);
 }
+
+bool vq_next(struct virtqueue *vq, struct vq_chain *chain)
+{
+	int ret;
+
+	while ((ret = vq_pop(vq, chain)) < 0 && ret != -EIO)
+		;
+	return ret > 0;
+}

@@ -127,6 +127,13 @@ static inline struct iovec *vq_chain_in(struct vq_chain *c)
 int vq_pop(struct virtqueue *vq, struct vq_chain *chain);
 
 /*
+ * vq_pop() for device drain loops: skips malformed chains (already returned
+ * and logged by vq_pop) and returns true with a usable chain, false when the
+ * queue is empty, not ready or broken.
+ */
+bool vq_next(struct virtqueue *vq, struct vq_chain *chain);
+
+/*
  * Return (chain) to the driver with (written_len) bytes written into its
  * writable part (clamped to chain->in_len). Orders the element store before
  * the used->idx store (release). A chain popped before a reset is dropped.

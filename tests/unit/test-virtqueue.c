@@ -310,6 +310,26 @@ static void test_head_out_of_range(void)
 	CHECK(vq->broken);
 }
 
+/* vq_next() hands out only usable chains: malformed ones are skipped, a broken ring ends it. */
+static void test_next_skips_bad_chains(void)
+{
+	setup(0);
+	set_desc(desc, 0, BUF_GPA, 8, VRING_DESC_F_NEXT, QSZ); /* bad: next out of range */
+	set_desc(desc, 1, BUF_GPA, 8, 0, 0);			/* good */
+	make_avail(0);
+	make_avail(1);
+	CHECK(vq_next(vq, &chain));
+	CHECK_EQ(chain.head, 1);
+	CHECK(!vq_next(vq, &chain));
+	/* The bad chain went back to the driver with length 0. */
+	CHECK_EQ(used->idx, 1);
+	CHECK_EQ(used->ring[0].id, 0);
+	CHECK_EQ(used->ring[0].len, 0);
+	make_avail(QSZ); /* corrupt ring */
+	CHECK(!vq_next(vq, &chain));
+	CHECK(vq->broken);
+}
+
 static void test_used_ring(void)
 {
 	struct vq_chain *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
@@ -622,6 +642,7 @@ TEST_MAIN_BEGIN("virtqueue")
 	RUN(test_indirect_bad_table);
 	RUN(test_avail_idx_jump);
 	RUN(test_head_out_of_range);
+	RUN(test_next_skips_bad_chains);
 	RUN(test_used_ring);
 	RUN(test_unpop);
 	RUN(test_event_idx_signalling);
