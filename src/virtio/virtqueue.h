@@ -110,13 +110,9 @@ static inline struct iovec *vq_chain_in(struct vq_chain *c)
  * -EFAULT address outside guest RAM, -EOVERFLOW length overflow, -E2BIG too
  * many iovecs): it has already been consumed and returned to the driver as a
  * used element of length 0, and logged once ("driver confused?"); the device
- * simply goes on with the next one. Typical drain loop:
+ * simply goes on with the next one. Devices drain with vq_next() below:
  *
- *	while ((r = vq_pop(vq, &c)) != 0) {
- *		if (r == -EIO)
- *			break;
- *		if (r < 0)
- *			continue;
+ *	while (vq_next(vq, &c)) {
  *		... handle c ...; vq_push(vq, &c, written);
  *	}
  *	vdev_signal_used(dev, vq);
