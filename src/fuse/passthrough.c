@@ -586,6 +586,50 @@ int op_access(struct fuse_req *r)
 	return ret;
 }
 
+/*
+ * Open an existing name for CREATE: only a regular file is opened (through
+ * the O_PATH fd, so the inode checked is the inode opened). A directory gets
+ * EISDIR. Anything else (FIFO, socket, device, symlink) gets ESTALE: the
+ * guest only sends CREATE for a name it believed absent, and ESTALE makes its
+ * VFS look the name up again and handle the special file itself, as a
+ * native open would; the host never opens it (a FIFO would block the worker,
+ * a device would hand the guest a host device).
+ */
+static int create_open_existing(struct node *p, const char *name, int flags)
+{
+	struct statx st;
+	char path[64];
+	int pfd, fd, ret;
+
+	pfd = pt_openat(p->fd, name, O_PATH, 0);
+	if (pfd < 0)
+		return pfd;
+	ret = pt_stat(pfd, &st);
+	if (!ret && S_ISDIR(st.stx_mode))
+		ret = -EISDIR;
+	else if (!ret && !S_ISREG(st.stx_mode))
+		ret = -ESTALE;
+	if (!ret) {
+		pt_proc_path(pfd, path, sizeof(path));
+		fd = open(path, (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_NOCTTY | O_CLOEXEC);
+		ret = fd < 0 ? -errno : fd;
+	}
+	close(pfd);
+	return ret;
+}
+
+/* CREATE's open: O_EXCL first, so an existing name is never opened with the guest's flags blindly. */
+static int create_open(struct node *p, const char *name, int flags, mode_t mode)
+{
+	int fd;
+
+	flags = (flags & ~(O_PATH | O_TMPFILE | O_DIRECTORY)) | O_NOCTTY;
+	fd = pt_openat(p->fd, name, flags | O_CREAT | O_EXCL, mode);
+	if (fd != -EEXIST || (flags & O_EXCL))
+		return fd;
+	return create_open_existing(p, name, flags);
+}
+
 int op_create(struct fuse_req *r)
 {
 	const struct fuse_create_in *in = (const void *)r->arg;
@@ -608,8 +652,7 @@ int op_create(struct fuse_req *r)
 	ret = shadowed(r, p, name);
 	if (ret)
 		goto out;
-	fd = pt_openat(p->fd, name, (int)(in->flags & ~(O_NOCTTY | O_PATH)) | O_CREAT,
-		       in->mode & 07777);
+	fd = create_open(p, name, (int)in->flags, in->mode & 07777);
 	if (fd < 0) {
 		ret = fd;
 		goto out;

@@ -49,8 +49,12 @@ static inline int test_run_(const char *prefix, const char *name, void (*fn)(voi
 		printf("FAIL %s/%s: fork/wait failed\n", prefix, name);
 		return 1;
 	}
+	if (!*prefix) {	/* RUN_NAMED: a suite-wide test name, printed alone */
+		prefix = name;
+		name = "";
+	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-		printf("PASS %s/%s\n", prefix, name);
+		printf("PASS %s%s%s\n", prefix, *name ? "/" : "", name);
 		return 0;
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
@@ -78,6 +82,8 @@ static inline int test_run_(const char *prefix, const char *name, void (*fn)(voi
 		const char *test_prefix_ = prefix;                             \
 		int test_fails_ = 0;
 #define RUN(fn) (test_fails_ += test_run_(test_prefix_, #fn, fn))
+/* RUN_NAMED("fs-foo", fn): prints "PASS fs-foo" / "FAIL fs-foo/: ..." under its own name. */
+#define RUN_NAMED(name, fn) (test_fails_ += test_run_("", name, fn))
 #define TEST_MAIN_END()                                                        \
 	return test_fails_ ? 1 : 0;                                            \
 	}
