@@ -142,14 +142,14 @@ static void vq_read_desc(const struct vring_desc *table, unsigned i, struct vq_d
 	d->next = raw.next;
 }
 
-/* Bytes of [gpa, ...) that lie in the region containing gpa, or 0 if none does. */
+/* Bytes of [gpa, ...) that lie in the VMM-accessible region containing gpa, or 0. */
 static uint64_t vq_region_left(const struct guest_mem *mem, gpa_t gpa)
 {
 	for (int i = 0; i < mem->nr_regions; i++) {
 		const struct gmem_region *r = &mem->regions[i];
 
 		if (gpa >= r->gpa && gpa - r->gpa < r->size)
-			return r->size - (gpa - r->gpa);
+			return (r->flags & GMEM_F_NO_VMM) ? 0 : r->size - (gpa - r->gpa);
 	}
 	return 0;
 }

@@ -56,7 +56,7 @@ static int fs_map_window(struct vmm *v, struct vtfs_cfg *fc, uint64_t size)
 	fc->shm_host = host;
 	ret = vmm_alloc_shm(v, fc->shm_size, &fc->shm_gpa);
 	if (!ret)
-		ret = vm_add_ram(&v->vm, fc->shm_gpa, fc->shm_size, host, NULL);
+		ret = vm_add_device_mem(&v->vm, fc->shm_gpa, fc->shm_size, host);
 	return ret;
 }
 

@@ -6,6 +6,11 @@
 
 int gmem_add(struct guest_mem *m, gpa_t gpa, uint64_t size, void *hva)
 {
+	return gmem_add_flags(m, gpa, size, hva, 0);
+}
+
+int gmem_add_flags(struct guest_mem *m, gpa_t gpa, uint64_t size, void *hva, unsigned flags)
+{
 	gpa_t end;
 
 	if (!size || __builtin_add_overflow(gpa, size, &end))
@@ -19,7 +24,7 @@ int gmem_add(struct guest_mem *m, gpa_t gpa, uint64_t size, void *hva)
 			return -EINVAL;
 	}
 	m->regions[m->nr_regions++] = (struct gmem_region){
-		.gpa = gpa, .size = size, .hva = hva,
+		.gpa = gpa, .size = size, .hva = hva, .flags = flags,
 	};
 	return 0;
 }
@@ -37,7 +42,7 @@ void *gmem_ptr(const struct guest_mem *m, gpa_t gpa, uint64_t len)
 
 		/* Written so that no sum can overflow: r->gpa + r->size was checked at add. */
 		if (gpa >= r->gpa && end <= r->gpa + r->size)
-			return r->hva + (gpa - r->gpa);
+			return (r->flags & GMEM_F_NO_VMM) ? NULL : r->hva + (gpa - r->gpa);
 	}
 	return NULL;
 }

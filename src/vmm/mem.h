@@ -10,10 +10,19 @@ typedef uint64_t gpa_t;
 
 #define GMEM_MAX_REGIONS 8
 
+/*
+ * A region the guest sees but the VMM must never dereference: the DAX window,
+ * whose host pages are PROT_NONE or file pages (a truncated file raises SIGBUS).
+ * gmem_ptr() never resolves into it, so rings and buffers placed there fail
+ * validation instead of crashing the VMM.
+ */
+#define GMEM_F_NO_VMM	1u
+
 struct gmem_region {
 	gpa_t gpa;	/* first guest-physical byte */
 	uint64_t size;	/* bytes */
 	uint8_t *hva;	/* host mapping of gpa */
+	unsigned flags;	/* GMEM_F_* */
 };
 
 struct guest_mem {
@@ -26,10 +35,13 @@ struct guest_mem {
  * Returns 0, -ENOSPC when the table is full, -EINVAL on overlap/overflow.
  */
 int gmem_add(struct guest_mem *m, gpa_t gpa, uint64_t size, void *hva);
+/* gmem_add() with GMEM_F_* (flags). */
+int gmem_add_flags(struct guest_mem *m, gpa_t gpa, uint64_t size, void *hva, unsigned flags);
 
 /*
  * Host pointer for the guest range [gpa, gpa + len), or NULL when any byte of it
- * is outside a single region or gpa + len overflows. len 0 is checked as len 1.
+ * is outside a single region, the region is GMEM_F_NO_VMM, or gpa + len
+ * overflows. len 0 is checked as len 1.
  */
 void *gmem_ptr(const struct guest_mem *m, gpa_t gpa, uint64_t len);
 

@@ -90,7 +90,8 @@ err:
 	return ret;
 }
 
-int vm_add_ram(struct vm *vm, gpa_t gpa, uint64_t size, void *hva, void **hva_out)
+static int vm_add_region(struct vm *vm, gpa_t gpa, uint64_t size, void *hva, void **hva_out,
+			 unsigned flags)
 {
 	struct kvm_userspace_memory_region r;
 	bool owned = !hva;
@@ -114,7 +115,7 @@ int vm_add_ram(struct vm *vm, gpa_t gpa, uint64_t size, void *hva, void **hva_ou
 		ret = -errno;
 		goto err_unmap;
 	}
-	ret = gmem_add(&vm->mem, gpa, size, hva);
+	ret = gmem_add_flags(&vm->mem, gpa, size, hva, flags);
 	if (ret)
 		goto err_unmap;
 	if (owned && vm->nslots < 64)
@@ -129,6 +130,16 @@ err_unmap:
 	if (owned)
 		munmap(hva, size);
 	return ret;
+}
+
+int vm_add_ram(struct vm *vm, gpa_t gpa, uint64_t size, void *hva, void **hva_out)
+{
+	return vm_add_region(vm, gpa, size, hva, hva_out, 0);
+}
+
+int vm_add_device_mem(struct vm *vm, gpa_t gpa, uint64_t size, void *hva)
+{
+	return vm_add_region(vm, gpa, size, hva, NULL, GMEM_F_NO_VMM);
 }
 
 void vm_destroy(struct vm *vm)

@@ -41,6 +41,12 @@ void vm_destroy(struct vm *vm);
 /* Add guest RAM [gpa, gpa+size): anonymous when (hva) is NULL, else the given host mapping. */
 int vm_add_ram(struct vm *vm, gpa_t gpa, uint64_t size, void *hva, void **hva_out);
 
+/*
+ * Map (hva) into the guest at [gpa, gpa+size) as memory the VMM itself never
+ * touches (a DAX window): gmem_ptr() and virtqueue validation refuse it.
+ */
+int vm_add_device_mem(struct vm *vm, gpa_t gpa, uint64_t size, void *hva);
+
 /* Route eventfd (fd) to interrupt line (gsi). */
 int vm_irqfd(struct vm *vm, int fd, unsigned gsi);
 

@@ -1,6 +1,8 @@
 /* tests/unit/test-fs-hardening.c: issue #11's hostile-guest cases, driving the FUSE server and the virtio-fs device directly (special files, DAX-window buffers, fd exhaustion). */
 #include "test.h"
+#include "devices/virtio-devices.h"
 #include "fuse/fuse-server.h"
+#include "virtio/transport-mmio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -8,11 +10,15 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
+
+#include <linux/virtio_config.h>
+#include <linux/virtio_mmio.h>
 
 static char share[] = "/tmp/fs-hardening.XXXXXX";
 static uint8_t reply[1 << 16];
@@ -185,8 +191,127 @@ static void test_fifo_create(void)
 	rm_share();
 }
 
+
+/* --- fs-dax-buffers: the virtio-fs device with rings and buffers pointed into its DAX window --- */
+
+#define RAM_SIZE	(1u << 20)
+#define DAX_GPA		(1ull << 32)
+#define DAX_SIZE	(2u << 20)
+#define RQ_DESC		0x10000		/* request queue (1) rings */
+#define RQ_AVAIL	0x12000
+#define RQ_USED		0x13000
+#define BUF_IN		0x20000		/* request bytes */
+#define BUF_OUT		0x30000		/* reply bytes */
+#define QSZ		16
+
+static void w32(struct vmmio *t, uint64_t off, uint32_t v)
+{
+	vmmio_write(t, off, &v, 4);
+}
+
+static uint32_t r32(struct vmmio *t, uint64_t off)
+{
+	uint32_t v = 0;
+
+	vmmio_read(t, off, &v, 4);
+	return v;
+}
+
+static void dax_driver_init(struct vmmio *t, struct vdev *dev)
+{
+	const uint32_t s = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER;
+
+	w32(t, VIRTIO_MMIO_STATUS, 0);
+	w32(t, VIRTIO_MMIO_STATUS, s);
+	w32(t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	w32(t, VIRTIO_MMIO_DRIVER_FEATURES, 1);		/* VIRTIO_F_VERSION_1 */
+	w32(t, VIRTIO_MMIO_STATUS, s | VIRTIO_CONFIG_S_FEATURES_OK);
+}
+
+/* Set up queue 1 with its rings at (desc, avail, used); returns QueueReady as read back. */
+static uint32_t dax_queue(struct vmmio *t, uint64_t desc, uint64_t avail, uint64_t used)
+{
+	w32(t, VIRTIO_MMIO_QUEUE_SEL, 1);
+	w32(t, VIRTIO_MMIO_QUEUE_NUM, QSZ);
+	w32(t, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)desc);
+	w32(t, VIRTIO_MMIO_QUEUE_DESC_HIGH, (uint32_t)(desc >> 32));
+	w32(t, VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)avail);
+	w32(t, VIRTIO_MMIO_QUEUE_AVAIL_HIGH, (uint32_t)(avail >> 32));
+	w32(t, VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)used);
+	w32(t, VIRTIO_MMIO_QUEUE_USED_HIGH, (uint32_t)(used >> 32));
+	w32(t, VIRTIO_MMIO_QUEUE_READY, 1);
+	return r32(t, VIRTIO_MMIO_QUEUE_READY);
+}
+
+/* Post one GETATTR chain (request at gpa_in, reply at gpa_out); returns the used length or -1. */
+static int dax_getattr(uint8_t *ram, struct vdev *dev, uint64_t gpa_in, uint64_t gpa_out)
+{
+	struct vring_desc *d = (void *)(ram + RQ_DESC);
+	struct vring_avail *av = (void *)(ram + RQ_AVAIL);
+	struct vring_used *u = (void *)(ram + RQ_USED);
+	struct fuse_in_header h = { .len = sizeof(h) + sizeof(struct fuse_getattr_in),
+				    .opcode = FUSE_GETATTR, .unique = 5, .nodeid = 1 };
+	uint16_t want = u->idx + 1;
+
+	if (gpa_in < RAM_SIZE)
+		memcpy(ram + gpa_in, &h, sizeof(h));
+	d[0] = (struct vring_desc){ gpa_in, h.len, VRING_DESC_F_NEXT, 1 };
+	d[1] = (struct vring_desc){ gpa_out, 4096, VRING_DESC_F_WRITE, 0 };
+	av->ring[av->idx % QSZ] = 0;
+	__atomic_store_n(&av->idx, av->idx + 1, __ATOMIC_RELEASE);
+	dev->ops->notify(dev, 1);
+	for (int i = 0; i < 2000 && __atomic_load_n(&u->idx, __ATOMIC_ACQUIRE) != want; i++)
+		usleep(1000);
+	if (u->idx != want)
+		return -1;
+	return (int)u->ring[(want - 1) % QSZ].len;
+}
+
+static void test_dax_buffers(void)
+{
+	struct vtfs_cfg fc = { .tag = "dax", .shm_gpa = DAX_GPA, .shm_size = DAX_SIZE };
+	struct guest_mem mem = { 0 };
+	struct vmmio *t;
+	struct vdev *dev;
+	uint8_t *ram;
+
+	make_share();
+	ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	fc.shm_host = mmap(NULL, DAX_SIZE, PROT_NONE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	CHECK(ram != MAP_FAILED && fc.shm_host != MAP_FAILED);
+	CHECK(gmem_add(&mem, 0, RAM_SIZE, ram) == 0);
+	/* the window as the VMM registers it */
+	CHECK(gmem_add_flags(&mem, DAX_GPA, DAX_SIZE, fc.shm_host, GMEM_F_NO_VMM) == 0);
+	fc.root_dir = share;
+	CHECK(vtfs_create(&mem, &fc, &dev) == 0);
+	CHECK(vmmio_create(dev, 0xd0000000, 5, &t) == 0);
+	dev->irqfd = eventfd(0, EFD_NONBLOCK);
+
+	/* 1. rings inside the window: the queue never becomes ready, the device needs a reset */
+	dax_driver_init(t, dev);
+	CHECK_EQ(dax_queue(t, DAX_GPA, RQ_AVAIL, RQ_USED), 0);
+	CHECK_EQ(dax_queue(t, RQ_DESC, DAX_GPA + 0x1000, RQ_USED), 0);
+	CHECK_EQ(dax_queue(t, RQ_DESC, RQ_AVAIL, DAX_GPA + 0x2000), 0);
+	CHECK(r32(t, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET);
+
+	/* 2. request and reply buffers inside the window: that request fails, the VMM lives on */
+	dax_driver_init(t, dev);
+	CHECK_EQ(dax_queue(t, RQ_DESC, RQ_AVAIL, RQ_USED), 1);
+	w32(t, VIRTIO_MMIO_STATUS, r32(t, VIRTIO_MMIO_STATUS) | VIRTIO_CONFIG_S_DRIVER_OK);
+	CHECK_EQ(dax_getattr(ram, dev, DAX_GPA + 0x3000, BUF_OUT), 0);
+	CHECK_EQ(dax_getattr(ram, dev, BUF_IN, DAX_GPA + 0x4000), 0);
+	CHECK_EQ(dax_getattr(ram, dev, RAM_SIZE - 16, BUF_OUT), 0);	/* runs into the hole */
+	/* 3. and a well-placed request is still served */
+	CHECK_EQ(dax_getattr(ram, dev, BUF_IN, BUF_OUT),
+		 sizeof(struct fuse_out_header) + sizeof(struct fuse_attr_out));
+	CHECK_EQ(((struct fuse_out_header *)(ram + BUF_OUT))->error, 0);
+	rm_share();
+}
+
 TEST_MAIN_BEGIN("fs-hardening")
 	(void)test_prefix_;
 	RUN_NAMED("fs-create-special", test_create_special);
 	RUN_NAMED("fs-fifo-create", test_fifo_create);
+	RUN_NAMED("fs-dax-buffers", test_dax_buffers);
 TEST_MAIN_END()
