@@ -17,6 +17,7 @@
 #define FS_TABLE_CHUNK	1024u
 #define FS_TABLE_CHUNKS	4096u	/* up to 4 Mi live nodes / handles */
 #define FS_TTL_SEC	5
+#define FS_MAX_OBJECTS	(1u << 20)	/* default cap on nodes + handles per share (~80 MiB) */
 
 /* A virtual (memory-backed) entry; the tree is built before serving and never freed early. */
 struct ov_entry {
@@ -72,6 +73,8 @@ struct fuse_srv {
 	struct timespec birth;		/* timestamps of overlay entries */
 	pthread_mutex_t lock;		/* protects both tables, the hash and overlay bookkeeping */
 	struct fs_table nodes, handles;
+	uint32_t nr_objs;		/* live nodes + handles, with or without fd (lock) */
+	uint32_t max_objs;		/* beyond it the guest gets EMFILE */
 	uint32_t *hash;			/* buckets of node slot indexes (0 = empty) */
 	uint32_t hash_size;
 	struct ov_entry ov_root;
@@ -97,6 +100,7 @@ struct fuse_req {
 };
 
 /* nodes.c */
+int fs_fd_budget_init(void);
 int fs_tables_init(struct fuse_srv *srv);
 void fs_tables_destroy(struct fuse_srv *srv);
 int node_get(struct fuse_srv *srv, uint64_t id, struct node **out);

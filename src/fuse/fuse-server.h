@@ -33,12 +33,20 @@ struct fuse_srv_config {
 	const char *root_dir;	  /* shared host directory; NULL: virtual-only fs (overlay entries) */
 	bool read_only;		  /* every modifying request fails with EROFS */
 	uint64_t dax_window_size; /* 0: SETUPMAPPING/REMOVEMAPPING reply ENOSYS */
+	uint32_t max_objects;	  /* nodes + open handles the guest may hold; 0: 1 Mi. Past
+				   * it, and past the process-wide host fd budget, the guest
+				   * gets EMFILE / ENFILE */
 	struct fuse_srv_callbacks cb;
 };
 
 struct fuse_srv;
 
-/* Create a server for (cfg); opens root_dir (O_PATH). Returns 0 and *out, or -errno. */
+/*
+ * Create a server for (cfg); opens root_dir (O_PATH). Returns 0 and *out, or
+ * -errno. The first call raises the soft RLIMIT_NOFILE to the hard limit and
+ * gives all servers together that limit minus a reserve (1/8, 128..4096) that
+ * stays for the rest of the VMM.
+ */
 int fuse_srv_create(const struct fuse_srv_config *cfg, struct fuse_srv **out);
 
 /* Close every host fd and free the server. No request may be in flight. */

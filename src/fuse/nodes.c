@@ -3,11 +3,107 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <unistd.h>
+
+#include "util/log.h"
 
 #define ID_SLOT(id)	((uint32_t)(id))
 #define ID_GEN(id)	((uint32_t)((id) >> 32))
 #define MK_ID(gen, s)	(((uint64_t)(gen) << 32) | (s))
+
+/*
+ * Host fds are a process-wide resource shared with the rest of the VMM
+ * (eventfds, KVM fds, sockets). Every FUSE server's nodes and handles
+ * together may hold at most fd_budget of them; the rest of RLIMIT_NOFILE is
+ * the VMM's reserve. Past the budget the guest gets ENFILE.
+ */
+static pthread_once_t fd_budget_once = PTHREAD_ONCE_INIT;
+static uint32_t fd_budget;
+static uint32_t fd_used;	/* atomic */
+
+/* Raise the soft RLIMIT_NOFILE to the hard one (as virtiofsd does) and size the budget. */
+static void fd_budget_setup(void)
+{
+	struct rlimit rl;
+	rlim_t reserve;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		rl.rlim_cur = rl.rlim_max = 1024;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t cur = rl.rlim_cur;
+
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			rl.rlim_cur = cur;
+	}
+	if (rl.rlim_cur > UINT32_MAX)
+		rl.rlim_cur = UINT32_MAX;
+	reserve = rl.rlim_cur / 8;
+	reserve = reserve < 128 ? 128 : reserve > 4096 ? 4096 : reserve;
+	fd_budget = rl.rlim_cur > reserve ? (uint32_t)(rl.rlim_cur - reserve) : 0;
+	log_debug("fuse: %u host fds for shares, %u kept for the VMM", fd_budget,
+		  (unsigned)reserve);
+}
+
+int fs_fd_budget_init(void)
+{
+	pthread_once(&fd_budget_once, fd_budget_setup);
+	return (int)(fd_budget < INT32_MAX ? fd_budget : INT32_MAX);
+}
+
+static int fd_take(void)
+{
+	if (__atomic_add_fetch(&fd_used, 1, __ATOMIC_RELAXED) > fd_budget) {
+		__atomic_sub_fetch(&fd_used, 1, __ATOMIC_RELAXED);
+		log_warn_once("fuse: all %u host fds for shares in use, guest gets ENFILE",
+			      fd_budget);
+		return -ENFILE;
+	}
+	return 0;
+}
+
+static void fd_give(int fd)
+{
+	if (fd >= 0) {
+		close(fd);
+		__atomic_sub_fetch(&fd_used, 1, __ATOMIC_RELAXED);
+	}
+}
+
+/* Account one node or handle (holding (fd) or not). Called with srv->lock held. */
+static int obj_take(struct fuse_srv *srv, int fd)
+{
+	int ret;
+
+	if (srv->nr_objs >= srv->max_objs) {
+		log_warn_once("fuse: share holds its maximum of %u nodes and handles, guest gets EMFILE",
+			      srv->max_objs);
+		return -EMFILE;
+	}
+	if (fd >= 0) {
+		ret = fd_take();
+		if (ret)
+			return ret;
+	}
+	srv->nr_objs++;
+	return 0;
+}
+
+/* Undo obj_take() and close (fd). Called with srv->lock held. */
+static void obj_give(struct fuse_srv *srv, int fd)
+{
+	srv->nr_objs--;
+	fd_give(fd);
+}
+
+/* Undo obj_take() for an object that never came to be; the caller keeps (fd). */
+static void obj_untake(struct fuse_srv *srv, int fd)
+{
+	srv->nr_objs--;
+	if (fd >= 0)
+		__atomic_sub_fetch(&fd_used, 1, __ATOMIC_RELAXED);
+}
 
 static void *table_slot(struct fs_table *t, uint32_t idx, size_t esz)
 {
@@ -105,8 +201,7 @@ static void node_free(struct fuse_srv *srv, struct node *n, uint32_t idx)
 	} else {
 		hash_remove(srv, n, idx);
 	}
-	if (n->fd >= 0)
-		close(n->fd);
+	obj_give(srv, n->fd);
 	n->fd = -1;
 	n->ov = NULL;
 	n->used = false;
@@ -122,14 +217,14 @@ void fs_tables_destroy(struct fuse_srv *srv)
 	for (i = 1; i < srv->nodes.cap; i++) {
 		struct node *n = node_at(srv, i);
 
-		if (n->used && n->fd >= 0)
-			close(n->fd);
+		if (n->used)
+			obj_give(srv, n->fd);
 	}
 	for (i = 1; i < srv->handles.cap; i++) {
 		struct handle *h = handle_at(srv, i);
 
-		if (h->used && h->fd >= 0)
-			close(h->fd);
+		if (h->used)
+			obj_give(srv, h->fd);
 		pthread_mutex_destroy(&h->dir_lock);
 	}
 	for (i = 0; i < FS_TABLE_CHUNKS; i++) {
@@ -224,7 +319,12 @@ int node_insert(struct fuse_srv *srv, int fd, const struct statx *st, uint64_t *
 			return 0;
 		}
 	}
-	ret = node_alloc(srv, &idx);
+	ret = obj_take(srv, fd);
+	if (!ret) {
+		ret = node_alloc(srv, &idx);
+		if (ret)
+			obj_untake(srv, fd);
+	}
 	if (ret) {
 		pthread_mutex_unlock(&srv->lock);
 		close(fd);
@@ -261,7 +361,12 @@ int node_insert_ov(struct fuse_srv *srv, struct ov_entry *e, uint64_t *id)
 		pthread_mutex_unlock(&srv->lock);
 		return 0;
 	}
-	ret = node_alloc(srv, &idx);
+	ret = obj_take(srv, -1);
+	if (!ret) {
+		ret = node_alloc(srv, &idx);
+		if (ret)
+			obj_untake(srv, -1);
+	}
 	if (ret) {
 		pthread_mutex_unlock(&srv->lock);
 		return ret;
@@ -324,12 +429,15 @@ int handle_new(struct fuse_srv *srv, int fd, struct ov_entry *ov, bool is_dir, u
 	int ret;
 
 	pthread_mutex_lock(&srv->lock);
-	if (!srv->handles.free_head) {
+	ret = obj_take(srv, fd);
+	if (!ret && !srv->handles.free_head) {
 		ret = table_grow(&srv->handles, sizeof(struct handle), handle_init_free);
-		if (ret) {
-			pthread_mutex_unlock(&srv->lock);
-			return ret;
-		}
+		if (ret)
+			obj_untake(srv, fd);
+	}
+	if (ret) {
+		pthread_mutex_unlock(&srv->lock);
+		return ret;
 	}
 	idx = srv->handles.free_head;
 	h = handle_at(srv, idx);
@@ -367,8 +475,7 @@ out:
 
 static void handle_free(struct fuse_srv *srv, struct handle *h, uint32_t idx)
 {
-	if (h->fd >= 0)
-		close(h->fd);
+	obj_give(srv, h->fd);
 	h->fd = -1;
 	h->ov = NULL;
 	h->used = false;

@@ -408,6 +408,8 @@ int fuse_srv_create(const struct fuse_srv_config *cfg, struct fuse_srv **out)
 	srv->dax_size = cfg->dax_window_size;
 	srv->cb = cfg->cb;
 	srv->as_root = geteuid() == 0;
+	srv->max_objs = cfg->max_objects ? cfg->max_objects : FS_MAX_OBJECTS;
+	fs_fd_budget_init();
 	srv->next_vino = 1ull << 62;
 	srv->ov_root.mode = S_IFDIR | 0755;
 	srv->ov_root.ino = 1;

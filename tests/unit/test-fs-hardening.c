@@ -309,9 +309,94 @@ static void test_dax_buffers(void)
 	rm_share();
 }
 
+/*
+ * fs-fd-exhaustion: with RLIMIT_NOFILE at 512, a guest looking up and opening
+ * more nodes than that gets EMFILE/ENFILE, and the VMM keeps fds for itself:
+ * eventfds, other requests and another device still work. Overlay handles,
+ * which hold no fd, are bounded too.
+ */
+static void test_fd_exhaustion(void)
+{
+	static const uint8_t blob[] = "overlay";
+	struct rlimit rl = { 512, 512 };
+	struct fuse_srv_config cfg = { .max_objects = 1000 };
+	struct guest_mem mem = { 0 };
+	struct fuse_srv *srv, *ov;
+	int ok = 0, full = 0, other = 0, efd[64];
+	struct vdev *rng;
+	uint64_t n = 0, fh;
+	char p[128];
+
+	make_share();
+	for (int i = 0; i < 600; i++) {
+		snprintf(p, sizeof(p), "%s/f%d", share, i);
+		close(open(p, O_CREAT | O_WRONLY, 0644));
+	}
+	CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+	srv = make_srv(share, 0);
+	CHECK(srv);
+	for (int i = 0; i < 600; i++) {
+		char name[16];
+		int ret;
+
+		snprintf(name, sizeof(name), "f%d", i);
+		ret = req(srv, FUSE_LOOKUP, 1, name, strlen(name) + 1);
+		if (!ret)
+			n = REPLY_ARG(struct fuse_entry_out)->nodeid, ok++;
+		else if (ret == -EMFILE || ret == -ENFILE)
+			full++;
+		else
+			other++;
+	}
+	CHECK(ok > 100 && full > 0 && other == 0);
+	/* handles on a node the guest holds: also refused, not fatal */
+	full = 0;
+	for (int i = 0; i < 100; i++) {
+		int ret = open_node(srv, n, O_RDONLY, &fh);
+
+		full += ret == -EMFILE || ret == -ENFILE;
+		CHECK(ret == 0 || ret == -EMFILE || ret == -ENFILE);
+	}
+	CHECK(full > 0);
+	/* the VMM still has fds: eventfds, another device, other requests */
+	for (int i = 0; i < 64; i++) {
+		efd[i] = eventfd(0, EFD_CLOEXEC);
+		CHECK(efd[i] >= 0);
+	}
+	for (int i = 0; i < 64; i++)
+		close(efd[i]);
+	CHECK(gmem_add(&mem, 0, 1 << 16, calloc(1, 1 << 16)) == 0);
+	CHECK(vtrng_create(&mem, &rng) == 0);
+	CHECK_EQ(req(srv, FUSE_GETATTR, 1, &(struct fuse_getattr_in){ 0 },
+		     sizeof(struct fuse_getattr_in)), 0);
+	/* forgetting gives the quota back */
+	CHECK(req(srv, FUSE_FORGET, n, &(struct fuse_forget_in){ .nlookup = 1 },
+		  sizeof(struct fuse_forget_in)) == 1);
+	fuse_srv_destroy(srv);
+	srv = make_srv(share, 0);
+	CHECK(srv && lookup(srv, 1, "f1") != 0);
+	fuse_srv_destroy(srv);
+
+	/* fd-less overlay handles stop at the share's cap */
+	CHECK(fuse_srv_create(&cfg, &ov) == 0);
+	CHECK(fuse_srv_add_overlay_file(ov, "blob", blob, sizeof(blob), 0444, false) == 0);
+	n = lookup(ov, 1, "blob");
+	ok = full = 0;
+	for (int i = 0; n && i < 2000; i++) {
+		int ret = open_node(ov, n, O_RDONLY, &fh);
+
+		ok += ret == 0;
+		full += ret == -EMFILE;
+	}
+	CHECK(ok > 900 && ok < 1000 && full == 2000 - ok);
+	fuse_srv_destroy(ov);
+	rm_share();
+}
+
 TEST_MAIN_BEGIN("fs-hardening")
 	(void)test_prefix_;
 	RUN_NAMED("fs-create-special", test_create_special);
 	RUN_NAMED("fs-fifo-create", test_fifo_create);
 	RUN_NAMED("fs-dax-buffers", test_dax_buffers);
+	RUN_NAMED("fs-fd-exhaustion", test_fd_exhaustion);
 TEST_MAIN_END()
