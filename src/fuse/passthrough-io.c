@@ -437,6 +437,11 @@ int op_getlk(struct fuse_req *r)
 	return ret;
 }
 
+/*
+ * A host lock is a host-visible effect: on a read-only share the guest may
+ * not block host processes that lock the same files, so SETLK/SETLKW/flock get
+ * ENOLCK there (GETLK only reads). See docs/security.md.
+ */
 int op_setlk(struct fuse_req *r)
 {
 	const struct fuse_lk_in *in = (const void *)r->arg;
@@ -444,6 +449,10 @@ int op_setlk(struct fuse_req *r)
 	struct flock fl;
 	int ret, op;
 
+	if (r->srv->read_only) {
+		log_warn_once("fuse: lock request on a read-only share refused");
+		return -ENOLCK;
+	}
 	ret = get_file(r, in->fh, &h);
 	if (ret)
 		return ret;

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -393,10 +394,43 @@ static void test_fd_exhaustion(void)
 	rm_share();
 }
 
+/* fs-readonly-locks: a read-only share never takes host locks (SETLK, SETLKW, flock). */
+static void test_readonly_locks(void)
+{
+	struct fuse_srv_config cfg = { .read_only = true };
+	struct fuse_lk_in lk = { .lk = { .type = F_RDLCK, .start = 0, .end = ~0ull >> 1 } };
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	struct fuse_srv *srv;
+	uint64_t n, fh = 0;
+	char p[128];
+	int fd;
+
+	make_share();
+	share_path(p, sizeof(p), "locked");
+	fd = open(p, O_CREAT | O_RDWR, 0644);
+	CHECK(fd >= 0);
+	cfg.root_dir = share;
+	CHECK(fuse_srv_create(&cfg, &srv) == 0);
+	n = lookup(srv, 1, "locked");
+	CHECK(n && open_node(srv, n, O_RDONLY, &fh) == 0);
+	lk.fh = fh;
+	CHECK_EQ(req(srv, FUSE_SETLK, n, &lk, sizeof(lk)), -ENOLCK);
+	CHECK_EQ(req(srv, FUSE_SETLKW, n, &lk, sizeof(lk)), -ENOLCK);
+	lk.lk_flags = FUSE_LK_FLOCK;
+	CHECK_EQ(req(srv, FUSE_SETLK, n, &lk, sizeof(lk)), -ENOLCK);
+	/* a host process can still take an exclusive lock */
+	CHECK(fcntl(fd, F_OFD_SETLK, &fl) == 0);
+	CHECK(flock(fd, LOCK_EX | LOCK_NB) == 0);
+	close(fd);
+	fuse_srv_destroy(srv);
+	rm_share();
+}
+
 TEST_MAIN_BEGIN("fs-hardening")
 	(void)test_prefix_;
 	RUN_NAMED("fs-create-special", test_create_special);
 	RUN_NAMED("fs-fifo-create", test_fifo_create);
 	RUN_NAMED("fs-dax-buffers", test_dax_buffers);
 	RUN_NAMED("fs-fd-exhaustion", test_fd_exhaustion);
+	RUN_NAMED("fs-readonly-locks", test_readonly_locks);
 TEST_MAIN_END()
