@@ -96,6 +96,7 @@ struct fuse_req {
 	uint8_t *rbuf;			/* linear reply payload (malloc'd) */
 	size_t rlen;
 	bool direct;			/* payload already written to out (READ) */
+	bool as_caller;			/* running under the caller's fsuid/fsgid */
 	bool no_reply;
 };
 
@@ -115,6 +116,8 @@ void handle_put(struct fuse_srv *srv, struct handle *h);
 int handle_release(struct fuse_srv *srv, uint64_t fh);
 
 /* server.c helpers */
+void req_creds_server(struct fuse_req *r);
+void req_creds_caller(struct fuse_req *r);
 void *reply_alloc(struct fuse_req *r, size_t len);
 int req_name(struct fuse_req *r, size_t off, const char **name, size_t *next);
 int name_ok(const char *name);
@@ -129,6 +132,7 @@ int pt_lookup_child(struct fuse_req *r, struct node *parent, const char *name,
 		    struct fuse_entry_out *e);
 int pt_proc_path(int fd, char *buf, size_t len);
 int pt_path_fd(int fd);
+int pt_kill_suidgid(struct fuse_req *r, int fd);
 int op_lookup(struct fuse_req *r);
 int op_getattr(struct fuse_req *r);
 int op_setattr(struct fuse_req *r);

@@ -79,6 +79,8 @@ static int open_common(struct fuse_req *r, bool dir)
 		ret = -EROFS;
 	} else {
 		fd = reopen_node(n, dir ? O_RDONLY | O_DIRECTORY : flags);
+		if (fd >= 0 && !dir && (in->open_flags & FUSE_OPEN_KILL_SUIDGID))
+			pt_kill_suidgid(r, fd);
 		ret = fd < 0 ? fd : reply_open(r, fd, NULL, dir, flags);
 	}
 	node_put(r->srv, n);
@@ -182,6 +184,8 @@ int op_write(struct fuse_req *r)
 	if (got < in->size)
 		log_warn_once("fuse: WRITE payload in more than %d pieces, short write", MAX_IOV);
 	n = pwritev(h->fd, v, cnt, (off_t)in->offset);
+	if (n > 0 && (in->write_flags & FUSE_WRITE_KILL_SUIDGID))
+		pt_kill_suidgid(r, h->fd);
 	if (n < 0) {
 		ret = -errno;
 	} else {

@@ -49,6 +49,38 @@ int pt_path_fd(int fd)
 	return pfd < 0 ? -errno : pfd;
 }
 
+/*
+ * HANDLE_KILLPRIV_V2: the guest kernel leaves clearing setuid/setgid on
+ * write, truncate and open(O_TRUNC) by an unprivileged caller to us. The host
+ * would not clear them itself, because the server writes with CAP_FSETID, and
+ * the caller may not own the file. The guest kernel already decided the bits
+ * must go, so clear them as the server. Setgid goes only with group exec
+ * (without it, it marks mandatory locking), as natively. (fd) is any fd of the
+ * inode, O_PATH or not.
+ */
+int pt_kill_suidgid(struct fuse_req *r, int fd)
+{
+	mode_t kill = S_ISUID;
+	char path[64];
+	struct stat st;
+	int ret = 0;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return 0;
+	if ((st.st_mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP))
+		kill |= S_ISGID;
+	if (!(st.st_mode & kill))
+		return 0;
+	pt_proc_path(fd, path, sizeof(path));
+	req_creds_server(r);
+	if (chmod(path, st.st_mode & 07777 & ~kill) < 0)
+		ret = -errno;
+	req_creds_caller(r);
+	return ret;
+}
+
 void fill_attr(struct fuse_attr *a, const struct statx *st)
 {
 	a->ino = st->stx_ino;
@@ -266,6 +298,28 @@ static int setattr_times(struct node *n, const struct fuse_setattr_in *in)
 	return 0;
 }
 
+/*
+ * chown/chgrp. The guest mounts virtio-fs with default_permissions, so its
+ * kernel has already checked the change against the caller's full
+ * credentials, supplementary groups included. The request only carries uid
+ * and gid, so under the caller's fsuid/fsgid the host would refuse an owner
+ * giving a file to one of its supplementary groups: apply it as the server.
+ * (A guest could claim uid 0 anyway; see docs/security.md.) The host clears
+ * setuid/setgid on chown as a native chown does.
+ */
+static int setattr_owner(struct fuse_req *r, struct node *n, const struct fuse_setattr_in *in)
+{
+	uid_t uid = (in->valid & FATTR_UID) ? in->uid : (uid_t)-1;
+	gid_t gid = (in->valid & FATTR_GID) ? in->gid : (gid_t)-1;
+	int ret = 0;
+
+	req_creds_server(r);
+	if (fchownat(n->fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+		ret = -errno;
+	req_creds_caller(r);
+	return ret;
+}
+
 static int do_setattr(struct fuse_req *r, struct node *n, const struct fuse_setattr_in *in)
 {
 	char path[64];
@@ -280,14 +334,17 @@ static int do_setattr(struct fuse_req *r, struct node *n, const struct fuse_seta
 			return -errno;
 	}
 	if (in->valid & (FATTR_UID | FATTR_GID)) {
-		uid_t uid = (in->valid & FATTR_UID) ? in->uid : (uid_t)-1;
-		gid_t gid = (in->valid & FATTR_GID) ? in->gid : (gid_t)-1;
-
-		if (fchownat(n->fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
-			return -errno;
+		ret = setattr_owner(r, n, in);
+		if (ret)
+			return ret;
 	}
 	if (in->valid & FATTR_SIZE) {
 		ret = setattr_size(r, n, in);
+		if (ret)
+			return ret;
+	}
+	if ((in->valid & FATTR_KILL_SUIDGID) && n->type == S_IFREG) {
+		ret = pt_kill_suidgid(r, n->fd);
 		if (ret)
 			return ret;
 	}
@@ -664,6 +721,8 @@ int op_create(struct fuse_req *r)
 		close(fd);
 		goto out;
 	}
+	if (in->open_flags & FUSE_OPEN_KILL_SUIDGID)
+		pt_kill_suidgid(r, fd);
 	ret = handle_new(r->srv, fd, NULL, false, &fh);
 	if (ret) {
 		close(fd);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/fsuid.h>
@@ -17,7 +18,7 @@
 	(FUSE_ASYNC_READ | FUSE_PARALLEL_DIROPS | FUSE_BIG_WRITES |             \
 	 FUSE_AUTO_INVAL_DATA | FUSE_ASYNC_DIO | FUSE_HAS_IOCTL_DIR |          \
 	 FUSE_ATOMIC_O_TRUNC | FUSE_MAX_PAGES | FUSE_DO_READDIRPLUS |          \
-	 FUSE_READDIRPLUS_AUTO | FUSE_INIT_EXT)
+	 FUSE_READDIRPLUS_AUTO | FUSE_INIT_EXT | FUSE_HANDLE_KILLPRIV_V2)
 
 size_t iov_total(const struct iovec *iov, int cnt)
 {
@@ -124,7 +125,9 @@ int name_ok(const char *name)
 {
 	size_t l = strlen(name);
 
-	if (l == 0 || l > 255 || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+	if (l > NAME_MAX)
+		return -ENAMETOOLONG;	/* what a native filesystem says (NAME_MAX 255) */
+	if (l == 0 || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
 		return -EINVAL;
 	return 0;
 }
@@ -297,12 +300,36 @@ static int run_op(struct fuse_req *r, const struct op_desc *d)
 
 	if (!d->creds || !r->srv->as_root || (r->h->uid == 0 && r->h->gid == 0))
 		return d->fn(r);
+	r->as_caller = true;
 	setfsgid(r->h->gid);
 	setfsuid(r->h->uid);
 	ret = d->fn(r);
 	setfsuid(0);
 	setfsgid(0);
+	r->as_caller = false;
 	return ret;
+}
+
+/*
+ * Step out of the caller's fsuid/fsgid for an action the guest kernel has
+ * already permitted and the host check would wrongly refuse (the server
+ * lacks the caller's supplementary groups; killing setuid bits on a write by
+ * a non-owner). No-op when the request does not run with the caller's ids.
+ */
+void req_creds_server(struct fuse_req *r)
+{
+	if (r->as_caller) {
+		setfsuid(0);
+		setfsgid(0);
+	}
+}
+
+void req_creds_caller(struct fuse_req *r)
+{
+	if (r->as_caller) {
+		setfsgid(r->h->gid);
+		setfsuid(r->h->uid);
+	}
 }
 
 static int dispatch(struct fuse_req *r)

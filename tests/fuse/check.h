@@ -33,16 +33,17 @@ static char check_why[512];
 /* A case returns 0 (pass), -1 (fail, reason in check_why) or 77 (skip). */
 static void check_run(const char *prefix, const char *name, int (*fn)(void))
 {
+	const char *sep = *prefix ? "/" : "";	/* "" prefix: the name stands alone */
 	int r;
 
 	check_why[0] = 0;
 	r = fn();
 	if (r == 0)
-		printf("PASS %s/%s\n", prefix, name);
+		printf("PASS %s%s%s\n", prefix, sep, name);
 	else if (r == 77)
-		printf("SKIP %s/%s: %s\n", prefix, name, check_why);
+		printf("SKIP %s%s%s: %s\n", prefix, sep, name, check_why);
 	else {
-		printf("FAIL %s/%s: %s\n", prefix, name, check_why);
+		printf("FAIL %s%s%s: %s\n", prefix, sep, name, check_why);
 		check_fails++;
 	}
 	fflush(stdout);

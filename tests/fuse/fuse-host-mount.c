@@ -3,7 +3,8 @@
  * Usage: fuse-host-mount [-r] [-t THREADS] [-O] SRC MNT
  *   -r  read-only share          -t  worker threads (default 2)
  *   -O  add overlay entries: /virt-dir/hello.txt and one-shot /oneshot.txt
- * Mounts SRC at MNT (fstype "fuse", allow_other) and serves until unmounted.
+ * Mounts SRC at MNT (fstype "fuse", allow_other, default_permissions: the
+ * options the guest kernel always uses for virtio-fs) and serves until unmounted.
  * Prints "ready" on stdout once mounted.
  */
 #include "fuse/fuse-server.h"
@@ -163,7 +164,7 @@ int main(int argc, char **argv)
 		perror("fuse-host-mount: /dev/fuse");
 		return 1;
 	}
-	snprintf(opts, sizeof(opts), "fd=%d,rootmode=40000,user_id=0,group_id=0,allow_other", fd);
+	snprintf(opts, sizeof(opts), "fd=%d,rootmode=40000,user_id=0,group_id=0,allow_other,default_permissions", fd);
 	if (mount("krun-test", argv[optind + 1], "fuse", MS_NOSUID | MS_NODEV, opts) < 0) {
 		perror("fuse-host-mount: mount");
 		return 1;

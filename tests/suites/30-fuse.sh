@@ -2,7 +2,7 @@
 # tests/suites/30-fuse.sh: mounts temp dirs through the library's FUSE server (/dev/fuse adapter) and runs conformance, escape and read-only checks.
 set -u
 B=${BUILD:-build}/tests/fuse
-for bin in fuse-host-mount fuse-conformance fuse-escape; do
+for bin in fuse-host-mount fuse-conformance fuse-escape fuse-posix; do
 	if [ ! -x "$B/$bin" ]; then
 		echo "SKIP fuse: $B/$bin not built (make check builds it)"
 		exit 0
@@ -50,6 +50,11 @@ if mount_share -O "$base/share/src" "$base/mnt"; then
 	echo "PASS fuse/mount"
 	"$B/fuse-conformance" "$base/mnt" "$base/share/src" overlay || rc=1
 	"$B/fuse-escape" "$base/mnt" "$base/share/src" "$base/share/outside" || rc=1
+	"$B/fuse-posix" "$base/mnt" "$base/share/src" || rc=1
+	# The same conformance checks as an unprivileged uid, in a directory it owns.
+	mkdir "$base/mnt/uid4321" && chown 4321:4321 "$base/mnt/uid4321" &&
+		setpriv --reuid=4321 --regid=4321 --clear-groups \
+			"$B/fuse-conformance" "$base/mnt/uid4321" "$base/share/src/uid4321" || rc=1
 	umount "$base/mnt" && echo "PASS fuse/umount" || { echo "FAIL fuse/umount"; rc=1; }
 else
 	rc=1
