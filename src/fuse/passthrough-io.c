@@ -276,6 +276,10 @@ static int pt_readdir(struct fuse_req *r, struct handle *h, struct node *dir, ui
 			fd->off = (uint64_t)d->d_off;
 			fd->namelen = (uint32_t)nlen;
 			fd->type = d->d_type;
+			if (plus && ((struct fuse_direntplus *)(o + used))->entry_out.nodeid)
+				/* the looked-up type: a device stand-in is DT_REG on the host */
+				fd->type = (((struct fuse_direntplus *)(o + used))->entry_out.attr.mode
+					    & S_IFMT) >> 12;
 			memcpy(fd->name, d->d_name, nlen);
 			used += esz;
 		}

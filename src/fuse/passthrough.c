@@ -132,7 +132,7 @@ static int pt_make_entry(struct fuse_srv *srv, int fd, struct fuse_entry_out *e)
 	uint64_t id;
 	int ret;
 
-	ret = pt_stat(fd, &st);
+	ret = pt_stat_node(fd, &st);
 	if (ret) {
 		close(fd);
 		return ret;
@@ -239,7 +239,7 @@ static int reply_attr(struct fuse_req *r, struct node *n)
 		o->attr_valid = n->ov->one_shot ? 0 : FS_TTL_SEC;
 		return 0;
 	}
-	ret = pt_stat(n->fd, &st);
+	ret = pt_stat_node(n->fd, &st);
 	if (ret)
 		return ret;
 	fill_attr(&o->attr, &st);
@@ -353,6 +353,20 @@ static int do_setattr(struct fuse_req *r, struct node *n, const struct fuse_seta
 	return 0;
 }
 
+/* A device stand-in: owner and mode live in its record; times on the host file; no size. */
+static int setattr_stand_in(struct fuse_req *r, struct node *n, const struct fuse_setattr_in *in)
+{
+	int ret = 0;
+
+	if (in->valid & FATTR_SIZE)
+		return -EINVAL;
+	if (in->valid & (FATTR_MODE | FATTR_UID | FATTR_GID))
+		ret = pt_setattr_stand_in(r, n, in);
+	if (!ret && (in->valid & (FATTR_ATIME | FATTR_MTIME | FATTR_ATIME_NOW | FATTR_MTIME_NOW)))
+		ret = setattr_times(n, in);
+	return ret;
+}
+
 int op_setattr(struct fuse_req *r)
 {
 	const struct fuse_setattr_in *in = (const void *)r->arg;
@@ -362,7 +376,12 @@ int op_setattr(struct fuse_req *r)
 	ret = node_get(r->srv, r->h->nodeid, &n);
 	if (ret)
 		return ret;
-	ret = (n->fd < 0) ? -EPERM : do_setattr(r, n, in);
+	if (n->fd < 0)
+		ret = -EPERM;
+	else if (pt_is_stand_in(n))
+		ret = setattr_stand_in(r, n, in);
+	else
+		ret = do_setattr(r, n, in);
 	if (!ret)
 		ret = reply_attr(r, n);
 	node_put(r->srv, n);
@@ -425,6 +444,22 @@ static int shadowed(struct fuse_req *r, struct node *p, const char *name)
 
 enum mk_kind { MK_NODE, MK_DIR, MK_LINK };
 
+static int make_one(struct fuse_req *r, struct node *p, enum mk_kind kind, const char *name,
+		    const char *target, mode_t mode, dev_t rdev)
+{
+	int ret;
+
+	if (kind == MK_NODE && (S_ISBLK(mode) || (S_ISCHR(mode) && rdev != 0)))
+		return pt_mknod_stand_in(p->fd, name, mode, (uint32_t)rdev, r->h->uid, r->h->gid);
+	if (kind == MK_DIR)
+		ret = mkdirat(p->fd, name, mode & 07777);
+	else if (kind == MK_LINK)
+		ret = symlinkat(target, p->fd, name);
+	else
+		ret = mknodat(p->fd, name, mode, rdev);
+	return ret < 0 ? -errno : 0;
+}
+
 static int make_common(struct fuse_req *r, enum mk_kind kind, size_t name_off, mode_t mode,
 		       dev_t rdev)
 {
@@ -444,13 +479,9 @@ static int make_common(struct fuse_req *r, enum mk_kind kind, size_t name_off, m
 	ret = shadowed(r, p, name);
 	if (ret)
 		goto out;
-	if (kind == MK_DIR)
-		ret = mkdirat(p->fd, name, mode & 07777);
-	else if (kind == MK_LINK)
-		ret = symlinkat(target, p->fd, name);
-	else
-		ret = mknodat(p->fd, name, mode, rdev);
-	ret = ret < 0 ? -errno : created_entry(r, p, name);
+	ret = make_one(r, p, kind, name, target, mode, rdev);
+	if (!ret)
+		ret = created_entry(r, p, name);
 out:
 	node_put(r->srv, p);
 	return ret;
@@ -468,15 +499,18 @@ int op_mkdir(struct fuse_req *r)
 	return make_common(r, MK_DIR, sizeof(*in), in->mode, 0);
 }
 
-/* Regular files, FIFOs, sockets and overlayfs whiteouts (char 0:0): no device nodes on the host. */
+/*
+ * Regular files, FIFOs, sockets and overlayfs whiteouts (char 0:0) are made
+ * as such. Block and char devices are never made on the host: they become
+ * stand-ins, empty regular files with an override_stat record
+ * (stat-override.c), which the guest sees as real device nodes.
+ */
 int op_mknod(struct fuse_req *r)
 {
 	const struct fuse_mknod_in *in = (const void *)r->arg;
 	mode_t type = in->mode & S_IFMT;
 
-	if (type == S_IFBLK || (type == S_IFCHR && in->rdev != 0))
-		return -EPERM;
-	if (type != S_IFREG && type != S_IFIFO && type != S_IFSOCK && type != S_IFCHR)
+	if (type != S_IFREG && type != S_IFBLK && type != S_IFIFO && type != S_IFSOCK && type != S_IFCHR)
 		return -EINVAL;
 	return make_common(r, MK_NODE, sizeof(*in), in->mode, in->rdev);
 }
@@ -661,7 +695,7 @@ static int create_open_existing(struct node *p, const char *name, int flags)
 	pfd = pt_openat(p->fd, name, O_PATH, 0);
 	if (pfd < 0)
 		return pfd;
-	ret = pt_stat(pfd, &st);
+	ret = pt_stat_node(pfd, &st);
 	if (!ret && S_ISDIR(st.stx_mode))
 		ret = -EISDIR;
 	else if (!ret && !S_ISREG(st.stx_mode))
