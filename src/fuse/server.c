@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/fsuid.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -294,6 +295,28 @@ static const struct op_desc ops[] = {
  * and drop the fs capabilities for a non-zero id. Supplementary groups are
  * not forwarded (the request does not carry them).
  */
+static void creds_caller(struct fuse_req *r)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct cap[2];
+
+	setfsgid(r->h->gid);
+	setfsuid(r->h->uid);
+	/*
+	 * The guest mounts with default_permissions: its kernel already granted
+	 * this request against the caller's full credentials, supplementary
+	 * groups included, which the request does not carry. Keep the host from
+	 * refusing what the guest granted through such a group: DAC overrides
+	 * stay on for this thread (capset acts on the calling thread only); the
+	 * fsuid/fsgid still own what gets created.
+	 */
+	if (syscall(SYS_capget, &hdr, cap) < 0)
+		return;
+	cap[0].effective |= cap[0].permitted &
+			    ((1u << CAP_DAC_OVERRIDE) | (1u << CAP_DAC_READ_SEARCH));
+	syscall(SYS_capset, &hdr, cap);
+}
+
 static int run_op(struct fuse_req *r, const struct op_desc *d)
 {
 	int ret;
@@ -301,8 +324,7 @@ static int run_op(struct fuse_req *r, const struct op_desc *d)
 	if (!d->creds || !r->srv->as_root || (r->h->uid == 0 && r->h->gid == 0))
 		return d->fn(r);
 	r->as_caller = true;
-	setfsgid(r->h->gid);
-	setfsuid(r->h->uid);
+	creds_caller(r);
 	ret = d->fn(r);
 	setfsuid(0);
 	setfsgid(0);
@@ -326,10 +348,8 @@ void req_creds_server(struct fuse_req *r)
 
 void req_creds_caller(struct fuse_req *r)
 {
-	if (r->as_caller) {
-		setfsgid(r->h->gid);
-		setfsuid(r->h->uid);
-	}
+	if (r->as_caller)
+		creds_caller(r);
 }
 
 static int dispatch(struct fuse_req *r)

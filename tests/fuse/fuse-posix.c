@@ -85,6 +85,21 @@ static int t_supp_groups(void)
 	st.st_mode = (mode_t)child_status(pid);
 	REQUIRE(st.st_mode == 0, "owner's chgrp (child status %d)", (int)st.st_mode);
 	REQUIRE(!stat(S(pc, "supp/f"), &st) && st.st_gid == SUPP_GID, "host gid %u", st.st_gid);
+	/* access granted only through the supplementary group */
+	REQUIRE(!mkdir(M(pa, "grp"), 0770) && !chown(pa, 0, SUPP_GID) && !chmod(pa, 0770), "grp dir");
+	REQUIRE(!mkdir(M(pc, "supp-private"), 0700), "private dir");
+	pid = as_user();
+	if (pid == 0) {
+		int fd = open(M(pb, "grp/mine"), O_CREAT | O_WRONLY, 0644);
+
+		if (fd < 0 || write(fd, "x", 1) != 1 || close(fd))
+			_exit(1);
+		_exit(open(M(pb, "supp-private/none"), O_CREAT | O_WRONLY, 0644) >= 0 ? 2 : 0);
+	}
+	st.st_mode = (mode_t)child_status(pid);
+	REQUIRE(st.st_mode == 0, "create through the supplementary group (child status %d)",
+		(int)st.st_mode);
+	REQUIRE(!stat(S(pc, "grp/mine"), &st) && st.st_uid == USER_ID, "owner %u", st.st_uid);
 	return 0;
 }
 
