@@ -171,11 +171,13 @@ int op_setupmapping(struct fuse_req *r);
 int op_removemapping(struct fuse_req *r);
 
 /* stat-override.c: device nodes as regular host files (user.containers.override_stat) */
-int pt_stat_node(int fd, struct statx *st);
+int pt_stat_node(struct fuse_srv *srv, int fd, struct statx *st);
 bool pt_is_stand_in(struct node *n);
 int pt_mknod_stand_in(int dirfd, const char *name, uint32_t mode, uint32_t rdev, uint32_t uid,
 		      uint32_t gid);
 int pt_setattr_stand_in(struct fuse_req *r, struct node *n, const struct fuse_setattr_in *in);
+int pt_record_attr(struct fuse_req *r, struct node *n, const struct fuse_setattr_in *in,
+		   bool create);
 
 /* overlay.c */
 struct ov_entry *ov_find(struct fuse_srv *srv, struct node *parent, const char *name,

@@ -132,7 +132,7 @@ static int pt_make_entry(struct fuse_srv *srv, int fd, struct fuse_entry_out *e)
 	uint64_t id;
 	int ret;
 
-	ret = pt_stat_node(fd, &st);
+	ret = pt_stat_node(srv, fd, &st);
 	if (ret) {
 		close(fd);
 		return ret;
@@ -239,7 +239,7 @@ static int reply_attr(struct fuse_req *r, struct node *n)
 		o->attr_valid = n->ov->one_shot ? 0 : FS_TTL_SEC;
 		return 0;
 	}
-	ret = pt_stat_node(n->fd, &st);
+	ret = pt_stat_node(r->srv, n->fd, &st);
 	if (ret)
 		return ret;
 	fill_attr(&o->attr, &st);
@@ -317,6 +317,8 @@ static int setattr_owner(struct fuse_req *r, struct node *n, const struct fuse_s
 	if (fchownat(n->fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
 		ret = -errno;
 	req_creds_caller(r);
+	if (ret == -EPERM && !r->srv->as_root)
+		ret = pt_record_attr(r, n, in, true);
 	return ret;
 }
 
@@ -332,6 +334,11 @@ static int do_setattr(struct fuse_req *r, struct node *n, const struct fuse_seta
 		pt_proc_path(n->fd, path, sizeof(path));
 		if (fchmodat(AT_FDCWD, path, in->mode & 07777, 0) < 0)
 			return -errno;
+		if (!r->srv->as_root) {
+			ret = pt_record_attr(r, n, in, false);
+			if (ret)
+				return ret;
+		}
 	}
 	if (in->valid & (FATTR_UID | FATTR_GID)) {
 		ret = setattr_owner(r, n, in);
@@ -686,7 +693,8 @@ int op_access(struct fuse_req *r)
  * native open would; the host never opens it (a FIFO would block the worker,
  * a device would hand the guest a host device).
  */
-static int create_open_existing(struct node *p, const char *name, int flags)
+static int create_open_existing(struct fuse_srv *srv, struct node *p, const char *name,
+				int flags)
 {
 	struct statx st;
 	char path[64];
@@ -695,7 +703,7 @@ static int create_open_existing(struct node *p, const char *name, int flags)
 	pfd = pt_openat(p->fd, name, O_PATH, 0);
 	if (pfd < 0)
 		return pfd;
-	ret = pt_stat_node(pfd, &st);
+	ret = pt_stat_node(srv, pfd, &st);
 	if (!ret && S_ISDIR(st.stx_mode))
 		ret = -EISDIR;
 	else if (!ret && !S_ISREG(st.stx_mode))
@@ -710,7 +718,8 @@ static int create_open_existing(struct node *p, const char *name, int flags)
 }
 
 /* CREATE's open: O_EXCL first, so an existing name is never opened with the guest's flags blindly. */
-static int create_open(struct node *p, const char *name, int flags, mode_t mode)
+static int create_open(struct fuse_srv *srv, struct node *p, const char *name, int flags,
+		       mode_t mode)
 {
 	int fd;
 
@@ -718,7 +727,7 @@ static int create_open(struct node *p, const char *name, int flags, mode_t mode)
 	fd = pt_openat(p->fd, name, flags | O_CREAT | O_EXCL, mode);
 	if (fd != -EEXIST || (flags & O_EXCL))
 		return fd;
-	return create_open_existing(p, name, flags);
+	return create_open_existing(srv, p, name, flags);
 }
 
 int op_create(struct fuse_req *r)
@@ -743,7 +752,7 @@ int op_create(struct fuse_req *r)
 	ret = shadowed(r, p, name);
 	if (ret)
 		goto out;
-	fd = create_open(p, name, (int)in->flags, in->mode & 07777);
+	fd = create_open(r->srv, p, name, (int)in->flags, in->mode & 07777);
 	if (fd < 0) {
 		ret = fd;
 		goto out;

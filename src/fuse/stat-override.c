@@ -52,6 +52,9 @@ static int ovr_format(const struct ovr *o, char *buf, size_t len)
 {
 	const char *kind = S_ISCHR(o->mode) ? "char" : "block";
 
+	if (S_ISREG(o->mode) || S_ISDIR(o->mode))
+		return snprintf(buf, len, "%u:%u:0%o:%s", o->uid, o->gid, o->mode & 07777,
+				S_ISDIR(o->mode) ? "dir" : "file");
 	return snprintf(buf, len, "%u:%u:0%o:%s-%u-%u", o->uid, o->gid, o->mode & 07777, kind,
 			o->major, o->minor);
 }
@@ -79,20 +82,53 @@ static int ovr_write(int fd, const struct ovr *o, int flags)
 	return setxattr(path, OVR_XATTR, buf, (size_t)len, flags) < 0 ? -errno : 0;
 }
 
-/* pt_stat() as the guest sees the inode: a device stand-in shows its recorded type and owner. */
-int pt_stat_node(int fd, struct statx *st)
+/*
+ * pt_stat() as the guest sees the inode. Records are read on empty regular
+ * files (device stand-ins) and, on a server that is not root, on every
+ * regular file and directory (ownership the host refused, see
+ * pt_record_attr()). A record sets owner and permission bits; it changes the
+ * type only of an empty regular file, and only to char or block.
+ */
+int pt_stat_node(struct fuse_srv *srv, int fd, struct statx *st)
 {
+	bool empty_file;
 	struct ovr o;
 	int ret = pt_stat(fd, st);
 
-	if (ret || !S_ISREG(st->stx_mode) || st->stx_size != 0 || ovr_read(fd, &o))
+	if (ret)
 		return ret;
-	st->stx_mode = (uint16_t)o.mode;
+	empty_file = S_ISREG(st->stx_mode) && st->stx_size == 0;
+	if (!empty_file && (srv->as_root || !(S_ISREG(st->stx_mode) || S_ISDIR(st->stx_mode))))
+		return 0;
+	if (ovr_read(fd, &o))
+		return 0;
+	if (empty_file && (S_ISCHR(o.mode) || S_ISBLK(o.mode))) {
+		st->stx_mode = (uint16_t)(o.mode & S_IFMT);
+		st->stx_rdev_major = o.major;
+		st->stx_rdev_minor = o.minor;
+	}
+	st->stx_mode = (uint16_t)((st->stx_mode & S_IFMT) | (o.mode & 07777));
 	st->stx_uid = o.uid;
 	st->stx_gid = o.gid;
-	st->stx_rdev_major = o.major;
-	st->stx_rdev_minor = o.minor;
 	return 0;
+}
+
+/* Apply SETATTR's mode/uid/gid to record (o) and store it, as the server. */
+static int ovr_update(struct fuse_req *r, struct node *n, struct ovr *o,
+		      const struct fuse_setattr_in *in, int flags)
+{
+	int ret;
+
+	if (in->valid & FATTR_MODE)
+		o->mode = (o->mode & S_IFMT) | (in->mode & 07777);
+	if (in->valid & FATTR_UID)
+		o->uid = in->uid;
+	if (in->valid & FATTR_GID)
+		o->gid = in->gid;
+	req_creds_server(r);
+	ret = ovr_write(n->fd, o, flags);
+	req_creds_caller(r);
+	return ret;
 }
 
 /* Is node (n) a stand-in (guest type char/block, host type regular)? */
@@ -144,14 +180,34 @@ int pt_setattr_stand_in(struct fuse_req *r, struct node *n, const struct fuse_se
 
 	if (ret)
 		return ret == -ENODATA ? -EIO : ret;
-	if (in->valid & FATTR_MODE)
-		o.mode = (o.mode & S_IFMT) | (in->mode & 07777);
-	if (in->valid & FATTR_UID)
-		o.uid = in->uid;
-	if (in->valid & FATTR_GID)
-		o.gid = in->gid;
-	req_creds_server(r);
-	ret = ovr_write(n->fd, &o, XATTR_REPLACE);
-	req_creds_caller(r);
-	return ret;
+	return ovr_update(r, n, &o, in, XATTR_REPLACE);
 }
+
+/*
+ * A server that is not root cannot chown. The owner the guest asked for
+ * (and the mode, once a record exists) then lives in the record of the
+ * regular file or directory, which the guest sees from then on; the host
+ * keeps the VMM user's ownership. Called for FATTR_UID/GID after chown got
+ * EPERM (create), and for FATTR_MODE (only updates an existing record).
+ */
+int pt_record_attr(struct fuse_req *r, struct node *n, const struct fuse_setattr_in *in,
+		   bool create)
+{
+	struct statx st;
+	struct ovr o;
+	int ret;
+
+	if (n->type != S_IFREG && n->type != S_IFDIR)
+		return -EPERM;
+	ret = ovr_read(n->fd, &o);
+	if (ret == -ENODATA && create) {
+		ret = pt_stat(n->fd, &st);
+		o = (struct ovr){ st.stx_uid, st.stx_gid, st.stx_mode, 0, 0 };
+	}
+	if (ret)
+		return ret == -ENODATA ? 0 : ret;
+	return ovr_update(r, n, &o, in, 0);
+}
+
+
+

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
+#include <sys/xattr.h>
 
 #include <linux/virtio_config.h>
 #include <linux/virtio_mmio.h>
@@ -98,6 +99,15 @@ static int open_node(struct fuse_srv *srv, uint64_t node, uint32_t flags, uint64
 	if (!ret && fh)
 		*fh = REPLY_ARG(struct fuse_open_out)->fh;
 	return ret;
+}
+
+static int touch_as(const char *p, uid_t uid)
+{
+	int fd = open(p, O_CREAT | O_WRONLY, 0644);
+
+	if (fd < 0 || fchown(fd, uid, uid) < 0)
+		return -1;
+	return close(fd);
 }
 
 static void make_share(void)
@@ -426,6 +436,59 @@ static void test_readonly_locks(void)
 	rm_share();
 }
 
+/*
+ * fs-rootless-owner: a server that is not root cannot chown; the owner the
+ * guest asked for is kept in the file's override_stat record and shown from
+ * then on, while the host file keeps the VMM user's ownership.
+ */
+static void test_rootless_owner(void)
+{
+	struct fuse_setattr_in sa = { .valid = FATTR_UID | FATTR_GID, .uid = 0, .gid = 0 };
+	struct fuse_attr_out *ao = REPLY_ARG(struct fuse_attr_out);
+	struct fuse_srv *srv;
+	char p[128], rec[128];
+	struct stat st;
+	uint64_t f, d;
+	ssize_t n;
+
+	make_share();
+	share_path(p, sizeof(p), "f");
+	CHECK(touch_as(p, 4321) == 0);
+	share_path(p, sizeof(p), "d");
+	CHECK(mkdir(p, 0755) == 0 && chown(p, 4321, 4321) == 0);
+	CHECK(chown(share, 4321, 4321) == 0);
+	if (setxattr(share, "user.probe", "1", 1, 0) < 0)
+		SKIP_TEST("no user xattrs on /tmp");
+	CHECK(setresgid(4321, 4321, 4321) == 0 && setresuid(4321, 4321, 4321) == 0);
+	srv = make_srv(share, 0);
+	CHECK(srv);
+	f = lookup(srv, 1, "f");
+	d = lookup(srv, 1, "d");
+	CHECK(f && d);
+	CHECK_EQ(req(srv, FUSE_SETATTR, f, &sa, sizeof(sa)), 0);
+	CHECK(ao->attr.uid == 0 && ao->attr.gid == 0 && S_ISREG(ao->attr.mode));
+	sa.uid = 1000;
+	CHECK_EQ(req(srv, FUSE_SETATTR, d, &sa, sizeof(sa)), 0);
+	CHECK(ao->attr.uid == 1000 && ao->attr.gid == 0 && S_ISDIR(ao->attr.mode));
+	sa = (struct fuse_setattr_in){ .valid = FATTR_MODE, .mode = 0600 };
+	CHECK_EQ(req(srv, FUSE_SETATTR, f, &sa, sizeof(sa)), 0);
+	CHECK(ao->attr.uid == 0 && (ao->attr.mode & 07777) == 0600);
+	CHECK_EQ(req(srv, FUSE_GETATTR, f, &(struct fuse_getattr_in){ 0 },
+		     sizeof(struct fuse_getattr_in)), 0);
+	CHECK(ao->attr.uid == 0 && ao->attr.gid == 0 && (ao->attr.mode & 07777) == 0600);
+	/* the host: still the VMM user's file, mode applied, the record beside it */
+	share_path(p, sizeof(p), "f");
+	CHECK(stat(p, &st) == 0 && st.st_uid == 4321 && (st.st_mode & 07777) == 0600);
+	n = getxattr(p, "user.containers.override_stat", rec, sizeof(rec) - 1);
+	CHECK(n > 0);
+	if (n > 0) {
+		rec[n] = 0;
+		CHECK(!strcmp(rec, "0:0:0600:file"));
+	}
+	fuse_srv_destroy(srv);
+	rm_share();
+}
+
 TEST_MAIN_BEGIN("fs-hardening")
 	(void)test_prefix_;
 	RUN_NAMED("fs-create-special", test_create_special);
@@ -433,4 +496,5 @@ TEST_MAIN_BEGIN("fs-hardening")
 	RUN_NAMED("fs-dax-buffers", test_dax_buffers);
 	RUN_NAMED("fs-fd-exhaustion", test_fd_exhaustion);
 	RUN_NAMED("fs-readonly-locks", test_readonly_locks);
+	RUN_NAMED("fs-rootless-owner", test_rootless_owner);
 TEST_MAIN_END()
