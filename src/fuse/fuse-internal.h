@@ -171,6 +171,7 @@ int op_setupmapping(struct fuse_req *r);
 int op_removemapping(struct fuse_req *r);
 
 /* stat-override.c: device nodes as regular host files (user.containers.override_stat) */
+#define FS_OVR_XATTR	"user.containers.override_stat"	/* never visible to the guest */
 int pt_stat_node(struct fuse_srv *srv, int fd, struct statx *st);
 bool pt_is_stand_in(struct node *n);
 int pt_mknod_stand_in(int dirfd, const char *name, uint32_t mode, uint32_t rdev, uint32_t uid,

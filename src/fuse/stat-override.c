@@ -17,7 +17,6 @@
  * types change what the guest sees as the file type: the host never holds a
  * device node for the guest, and a regular file never turns into a directory.
  */
-#define OVR_XATTR	"user.containers.override_stat"
 
 struct ovr {
 	uint32_t uid, gid;
@@ -66,7 +65,7 @@ static int ovr_read(int fd, struct ovr *o)
 	ssize_t n;
 
 	pt_proc_path(fd, path, sizeof(path));
-	n = getxattr(path, OVR_XATTR, buf, sizeof(buf) - 1);
+	n = getxattr(path, FS_OVR_XATTR, buf, sizeof(buf) - 1);
 	if (n < 0)
 		return errno == ENOTSUP ? -ENODATA : -errno;
 	buf[n] = 0;
@@ -79,7 +78,7 @@ static int ovr_write(int fd, const struct ovr *o, int flags)
 	int len = ovr_format(o, buf, sizeof(buf));
 
 	pt_proc_path(fd, path, sizeof(path));
-	return setxattr(path, OVR_XATTR, buf, (size_t)len, flags) < 0 ? -errno : 0;
+	return setxattr(path, FS_OVR_XATTR, buf, (size_t)len, flags) < 0 ? -errno : 0;
 }
 
 /*

@@ -2,6 +2,7 @@
 #include "fuse/fuse-internal.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/xattr.h>
@@ -26,6 +27,16 @@ static int xattr_node(struct fuse_req *r, struct node **n, char *path, size_t le
 	return pt_proc_path((*n)->fd, path, len);
 }
 
+/*
+ * The override_stat record (stat-override.c) is the server's, not the
+ * guest's: a guest user who could write it could make its own file show up
+ * as root's and setuid, so it is invisible and untouchable from the guest.
+ */
+static bool xattr_reserved(const char *name)
+{
+	return !strcmp(name, FS_OVR_XATTR);
+}
+
 int op_setxattr(struct fuse_req *r)
 {
 	const struct fuse_setxattr_in *in = (const void *)r->arg;
@@ -39,6 +50,8 @@ int op_setxattr(struct fuse_req *r)
 	ret = req_name(r, off, &name, &next);
 	if (ret)
 		return ret;
+	if (xattr_reserved(name))
+		return -EPERM;
 	if (in->size > XATTR_MAX_VALUE || in->size > r->arg_len - next)
 		return -EINVAL;
 	ret = xattr_node(r, &n, path, sizeof(path));
@@ -50,7 +63,63 @@ int op_setxattr(struct fuse_req *r)
 	return ret;
 }
 
-/* GETXATTR / LISTXATTR share the size-probe protocol: size 0 asks for the length only. */
+/* Drop the reserved name from a listxattr() buffer of (len) bytes; returns the new length. */
+static size_t xattr_list_filter(char *buf, size_t len)
+{
+	size_t in = 0, out = 0;
+
+	while (in < len) {
+		size_t l = strnlen(buf + in, len - in) + 1;
+
+		if (!xattr_reserved(buf + in)) {
+			memmove(buf + out, buf + in, l);
+			out += l;
+		}
+		in += l;
+	}
+	return out;
+}
+
+/* LISTXATTR, listed in full (at most 64 KiB) so the reserved name can be taken out. */
+static int xattr_list(struct fuse_req *r)
+{
+	const struct fuse_getxattr_in *in = (const void *)r->arg;
+	struct fuse_getxattr_out *so;
+	char path[64], *list;
+	struct node *n;
+	ssize_t len;
+	int ret;
+
+	ret = xattr_node(r, &n, path, sizeof(path));
+	if (ret)
+		return ret;
+	list = malloc(XATTR_MAX_VALUE);
+	len = list ? listxattr(path, list, XATTR_MAX_VALUE) : -1;
+	if (len < 0) {
+		ret = list ? (errno == ERANGE ? -E2BIG : -errno) : -ENOMEM;
+		goto out;
+	}
+	len = (ssize_t)xattr_list_filter(list, (size_t)len);
+	if (!in->size) {
+		so = reply_alloc(r, sizeof(*so));
+		if (!so)
+			ret = -EINVAL;
+		else
+			so->size = (uint32_t)len;
+	} else if ((size_t)len > in->size) {
+		ret = -ERANGE;
+	} else if (!reply_alloc(r, (size_t)len)) {
+		ret = -ERANGE;
+	} else {
+		memcpy(r->rbuf, list, (size_t)len);
+	}
+out:
+	free(list);
+	node_put(r->srv, n);
+	return ret;
+}
+
+/* GETXATTR's size-probe protocol: size 0 asks for the length only. */
 static int xattr_query(struct fuse_req *r, const char *name)
 {
 	const struct fuse_getxattr_in *in = (const void *)r->arg;
@@ -72,7 +141,7 @@ static int xattr_query(struct fuse_req *r, const char *name)
 		ret = -ERANGE;
 		goto out;
 	}
-	len = name ? getxattr(path, name, buf, want) : listxattr(path, buf, want);
+	len = getxattr(path, name, buf, want);
 	if (len < 0) {
 		ret = -errno;
 		goto out;
@@ -99,12 +168,14 @@ int op_getxattr(struct fuse_req *r)
 	ret = req_name(r, sizeof(struct fuse_getxattr_in), &name, NULL);
 	if (ret)
 		return ret;
+	if (xattr_reserved(name))
+		return -ENODATA;
 	return xattr_query(r, name);
 }
 
 int op_listxattr(struct fuse_req *r)
 {
-	return xattr_query(r, NULL);
+	return xattr_list(r);
 }
 
 int op_removexattr(struct fuse_req *r)
@@ -117,6 +188,8 @@ int op_removexattr(struct fuse_req *r)
 	ret = req_name(r, 0, &name, NULL);
 	if (ret)
 		return ret;
+	if (xattr_reserved(name))
+		return -EPERM;
 	ret = xattr_node(r, &n, path, sizeof(path));
 	if (ret)
 		return ret;

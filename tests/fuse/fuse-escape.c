@@ -358,6 +358,25 @@ static int t_mknod_chr(void)
 	return mknod_stand_in("null", S_IFCHR, makedev(1, 3));
 }
 
+/* The record is the server's: a guest user cannot read, forge or remove it. */
+static int t_override_hidden(void)
+{
+	const char *rec = "user.containers.override_stat";
+	char list[4096];
+	ssize_t n;
+	int fd;
+
+	REQUIRE(!mknod(M(pa, "hidden-null"), S_IFCHR | 0666, makedev(1, 3)), "mknod");
+	REQUIRE_ERR(lgetxattr(pa, rec, list, sizeof(list)), ENODATA, ENODATA);
+	n = llistxattr(pa, list, sizeof(list));
+	REQUIRE(n >= 0 && !memmem(list, (size_t)n, rec, strlen(rec)), "listed");
+	REQUIRE_ERR(lremovexattr(pa, rec), EPERM, EPERM);
+	fd = open(M(pb, "forged"), O_CREAT | O_WRONLY, 0644);
+	REQUIRE(fd >= 0 && write(fd, "#!/bin/sh\n", 10) == 10 && !close(fd), "create");
+	REQUIRE_ERR(setxattr(pb, rec, "0:0:04755:file", 14, 0), EPERM, EPERM);
+	return 0;
+}
+
 static int t_mknod_blk(void)
 {
 	return mknod_stand_in("vda", S_IFBLK, makedev(254, 0));
@@ -425,6 +444,7 @@ int main(int argc, char **argv)
 	check_run("escape", "proc_self_fd_dotdot", t_proc_fd_of_mount);
 	check_run("escape", "moved_out_dir", t_moved_out_dir);
 	check_run("escape", "mknod_chardev", t_mknod_chr);
+	check_run("escape", "override_stat_hidden", t_override_hidden);
 	check_run("escape", "mknod_blockdev", t_mknod_blk);
 	check_run("escape", "mknod_whiteout", t_mknod_whiteout);
 	check_run("escape", "listing_clean", t_listing_clean);
