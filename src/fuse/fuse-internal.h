@@ -110,6 +110,7 @@ int node_insert(struct fuse_srv *srv, int fd, const struct statx *st, uint64_t *
 int node_insert_ov(struct fuse_srv *srv, struct ov_entry *e, uint64_t *id);
 void node_forget(struct fuse_srv *srv, uint64_t id, uint64_t nlookup);
 void node_forget_all(struct fuse_srv *srv);
+uint32_t node_known_type(struct fuse_srv *srv, dev_t dev, ino_t ino);
 int handle_new(struct fuse_srv *srv, int fd, struct ov_entry *ov, bool is_dir, uint64_t *fh);
 int handle_get(struct fuse_srv *srv, uint64_t fh, struct handle **out);
 void handle_put(struct fuse_srv *srv, struct handle *h);

@@ -346,6 +346,24 @@ int node_insert(struct fuse_srv *srv, int fd, const struct statx *st, uint64_t *
 	return 0;
 }
 
+/* The type the guest was told for host inode (dev, ino), or 0 if it holds no node for it. */
+uint32_t node_known_type(struct fuse_srv *srv, dev_t dev, ino_t ino)
+{
+	uint32_t idx, type = 0;
+	struct node *n;
+
+	pthread_mutex_lock(&srv->lock);
+	for (idx = srv->hash[hash_key(srv, dev, ino)]; idx; idx = n->hnext) {
+		n = node_at(srv, idx);
+		if (n->dev == dev && n->ino == ino) {
+			type = n->type;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&srv->lock);
+	return type;
+}
+
 /* Same for an overlay entry: one node per entry while the guest knows it. */
 int node_insert_ov(struct fuse_srv *srv, struct ov_entry *e, uint64_t *id)
 {

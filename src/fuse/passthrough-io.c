@@ -233,6 +233,23 @@ int op_fsync(struct fuse_req *r)
 	return ret;
 }
 
+/*
+ * d_type for plain READDIR: a device stand-in is DT_REG on the host. Asking
+ * the host for every regular entry costs 5-10x on large listings, so only
+ * stand-ins the guest holds a node for (it created or looked them up) are
+ * reported as devices; READDIRPLUS, which the kernel uses for the first
+ * batch of every listing, always reports the looked-up type.
+ */
+static unsigned dirent_type(struct fuse_srv *srv, struct node *dir, const struct dirent64 *d)
+{
+	uint32_t t;
+
+	if (d->d_type != DT_REG)
+		return d->d_type;
+	t = node_known_type(srv, dir->dev, d->d_ino);
+	return t == S_IFCHR || t == S_IFBLK ? t >> 12 : DT_REG;
+}
+
 /* Emit host directory entries from cookie (off) until the reply is full. */
 static int pt_readdir(struct fuse_req *r, struct handle *h, struct node *dir, uint64_t off,
 		      size_t size, bool plus)
@@ -269,17 +286,16 @@ static int pt_readdir(struct fuse_req *r, struct handle *h, struct node *dir, ui
 				    pt_lookup_child(r, dir, d->d_name, &dp->entry_out))
 					memset(&dp->entry_out, 0, sizeof(dp->entry_out));
 				fd = &dp->dirent;
+				/* the looked-up type: a device stand-in is DT_REG on the host */
+				fd->type = dp->entry_out.nodeid ?
+					(dp->entry_out.attr.mode & S_IFMT) >> 12 : d->d_type;
 			} else {
 				fd = (void *)(o + used);
+				fd->type = dirent_type(r->srv, dir, d);
 			}
 			fd->ino = d->d_ino;
 			fd->off = (uint64_t)d->d_off;
 			fd->namelen = (uint32_t)nlen;
-			fd->type = d->d_type;
-			if (plus && ((struct fuse_direntplus *)(o + used))->entry_out.nodeid)
-				/* the looked-up type: a device stand-in is DT_REG on the host */
-				fd->type = (((struct fuse_direntplus *)(o + used))->entry_out.attr.mode
-					    & S_IFMT) >> 12;
 			memcpy(fd->name, d->d_name, nlen);
 			used += esz;
 		}

@@ -185,6 +185,8 @@ static int t_rename_fchmod(const char *dir)
 	return 0;
 }
 
+static int dtype_is(const char *dir, const char *name, unsigned char want);
+
 /* A char and a block node: real nodes in the guest, /dev/null behaviour through the char one. */
 static int t_mknod_device(const char *dir)
 {
@@ -209,6 +211,22 @@ static int t_mknod_device(const char *dir)
 		st.st_gid == 1001 && (st.st_mode & 07777) == 0620, "after chown/chmod");
 	REQUIRE(!rename(path(dir, "blk"), path(dir, "blk2")) && !stat(path(dir, "blk2"), &st) &&
 		S_ISBLK(st.st_mode), "renamed node");
+	return dtype_is(dir, "null", DT_CHR) || dtype_is(dir, "blk2", DT_BLK);
+}
+
+/* readdir's d_type of (name) in (dir) is (want): `find -type c` sees devices. */
+static int dtype_is(const char *dir, const char *name, unsigned char want)
+{
+	struct dirent *e;
+	int found = -1;
+	DIR *d = opendir(dir);
+
+	REQUIRE(d, "opendir");
+	while ((e = readdir(d)))
+		if (!strcmp(e->d_name, name))
+			found = e->d_type;
+	closedir(d);
+	REQUIRE(found == want, "%s: d_type %d, want %d", name, found, want);
 	return 0;
 }
 
