@@ -223,6 +223,8 @@ static void tx_rw(struct vtsock *s, struct vsock_conn *c, const struct virtio_vs
 	if (due)
 		c->owe |= VSOCK_OWE_CREDIT;
 	conn_watch(s, c);
+	/* The header may have brought credit; the guest sends no separate update then. */
+	conn_kick(s, c);
 }
 
 static void tx_shutdown(struct vtsock *s, struct vsock_conn *c, uint32_t flags)
@@ -231,7 +233,8 @@ static void tx_shutdown(struct vtsock *s, struct vsock_conn *c, uint32_t flags)
 		c->flags |= CF_PEER_NO_RCV;
 	if (flags & VIRTIO_VSOCK_SHUTDOWN_SEND)
 		c->flags |= CF_PEER_NO_SEND;
-	conn_settle(s, c);
+	if (!conn_settle(s, c))
+		conn_kick(s, c);
 }
 
 /* One packet on an existing connection (c). */

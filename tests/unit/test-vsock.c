@@ -143,6 +143,7 @@ static struct ev_loop loop;
 static uint16_t tx_idx, rx_idx, rx_seen;
 static char sock_path[108];
 static int listen_fd = -1;
+static uint32_t guest_fwd_cnt;	/* fwd_cnt the test driver reports in its packets */
 
 static void w32(uint64_t off, uint32_t v)
 {
@@ -209,6 +210,7 @@ static void tx(uint16_t op, uint32_t src_port, uint32_t dst_port, const void *da
 	struct virtio_vsock_hdr h = {
 		.src_cid = 3, .dst_cid = 2, .src_port = src_port, .dst_port = dst_port,
 		.len = len, .type = VIRTIO_VSOCK_TYPE_STREAM, .op = op, .buf_alloc = 65536,
+		.fwd_cnt = guest_fwd_cnt,
 	};
 
 	memcpy(pkt, &h, sizeof(h));
@@ -319,6 +321,39 @@ static void test_stream(void)
 	((struct virtio_vsock_hdr *)(ram + TXBUF(0)))->flags = 3;
 	tx_raw(ram + TXBUF(0), 44);
 	CHECK(rx_get(&h, NULL) == 1 && h.op == VIRTIO_VSOCK_OP_RST);
+	dev_teardown();
+}
+
+/* Host data stops at the guest's credit and resumes when any guest packet brings more. */
+static void test_credit_flow(void)
+{
+	static char data[100 * 1024];
+	struct virtio_vsock_hdr h;
+	size_t got = 0;
+	int fd;
+
+	dev_setup(false);
+	rx_post(8);
+	fd = guest_connect(GUEST_PORT);
+	CHECK(write(fd, data, sizeof(data)) == sizeof(data));
+	for (int round = 0; round < 6; round++) {
+		rx_post(8);
+		run_loop();
+		while (rx_get(&h, NULL))
+			got += h.op == VIRTIO_VSOCK_OP_RW ? h.len : 0;
+	}
+	CHECK_EQ(got, 65536);
+	guest_fwd_cnt = 65536;	/* the guest read it all; an RW carries the news */
+	tx(VIRTIO_VSOCK_OP_RW, GUEST_PORT, 1234, "x", 1);
+	for (int round = 0; round < 4; round++) {
+		rx_post(8);
+		run_loop();
+		while (rx_get(&h, NULL))
+			got += h.op == VIRTIO_VSOCK_OP_RW ? h.len : 0;
+	}
+	CHECK_EQ(got, sizeof(data));
+	guest_fwd_cnt = 0;
+	close(fd);
 	dev_teardown();
 }
 
@@ -505,6 +540,7 @@ TEST_MAIN_BEGIN("vsock")
 	RUN(test_buffer_bound);
 	RUN(test_iov_slice);
 	RUN(test_stream);
+	RUN(test_credit_flow);
 	RUN(test_resets);
 	RUN(test_hostile_packets);
 	RUN(test_random_packets);
