@@ -43,10 +43,11 @@ case_guest_connect() {
 	vm --vsock-port "1234:$T/s" -- /bin/vsock-test connect 1234
 	host_done
 	if grep -qx "GUEST-GOT hello from host" "$T/out" && grep -qx "GUEST-EOF" "$T/out" &&
+	   grep -qx "GUEST-UNMAPPED Connection reset by peer" "$T/out" &&
 	   grep -qx "HOST-GOT hello from guest" "$T/host"; then
 		pass vsock-guest-connect
 	else
-		fail vsock-guest-connect "messages did not cross both ways, or no EOF"
+		fail vsock-guest-connect "messages did not cross both ways, no EOF, or port 1235 was not refused"
 	fi
 }
 

@@ -479,6 +479,49 @@ static void test_random_packets(void)
 	dev_teardown();
 }
 
+/* Random descriptor tables, avail indices and registers on all three queues, with live connections. */
+static void test_random_rings(void)
+{
+	uint64_t s = 0xfeedbeef;
+	int fds[8], nfds = 0;
+
+	dev_setup(false);
+	rx_post(16);
+	for (int i = 0; i < 8; i++)
+		fds[nfds++] = guest_connect(20000 + i);
+	for (int round = 0; round < 3000; round++) {
+		unsigned q = round % 3;
+		struct vring_desc *d = (struct vring_desc *)(ram + QBASE(q));
+		uint16_t *avail = (uint16_t *)(ram + QBASE(q) + 0x1000);
+		uint32_t v;
+
+		s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+		for (unsigned i = 0; i < QSIZE; i++) {
+			d[i].addr = s % 4 ? 0x20000 + (s >> 8) % (MEM_SIZE - 0x30000) : s;
+			d[i].len = (s >> 20) % 70000;
+			d[i].flags = (s >> 40) & 7;
+			d[i].next = (s >> 44) % (QSIZE + 2);
+			s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+		}
+		for (unsigned i = 0; i < QSIZE; i++)
+			avail[2 + i] = s % 16 ? (s >> (i % 48)) % QSIZE : s >> 16;
+		avail[1] += s % 600 == 0 ? (uint16_t)(s >> 24) : (s >> 24) % 8; /* rarely broken: a reset every 500 rounds */
+		dev->ops->notify(dev, q);
+		(void)!send(fds[s % nfds], &s, sizeof(s), MSG_NOSIGNAL | MSG_DONTWAIT);
+		run_loop();
+		if (s % 97 == 0) {
+			v = s >> 32;
+			vmmio_write(mmio, (s >> 8) % 0x100 & ~3u, &v, 4);
+		}
+		if (round % 500 == 499) {
+			w32(VIRTIO_MMIO_STATUS, 0);
+			drv_init();
+			run_loop();	/* the reset drops every connection on the loop thread */
+		}
+	}
+	dev_teardown();
+}
+
 /* More connections than the per-VM limit: the extra ones are reset, the rest keep working. */
 static void test_conn_limit(void)
 {
@@ -544,6 +587,7 @@ TEST_MAIN_BEGIN("vsock")
 	RUN(test_resets);
 	RUN(test_hostile_packets);
 	RUN(test_random_packets);
+	RUN(test_random_rings);
 	RUN(test_conn_limit);
 	RUN(test_listen);
 TEST_MAIN_END()
