@@ -102,7 +102,16 @@ case_peer_gone() {
 	fi
 }
 
-for c in guest_connect host_connect bulk many peer_gone; do
+# krun_disable_implicit_vsock + krun_add_vsock(ctx, 0): the explicit device carries the ports.
+case_explicit() {
+	serve "$T/s" greet
+	vm --explicit-vsock --vsock-port "1234:$T/s" -- /bin/vsock-test connect 1234
+	host_done
+	grep -qx "GUEST-GOT hello from host" "$T/out" && grep -qx "HOST-GOT hello from guest" "$T/host" &&
+		pass vsock-explicit || fail vsock-explicit "no exchange through the explicit vsock"
+}
+
+for c in guest_connect host_connect bulk many peer_gone explicit; do
 	n=vsock-${c//_/-}
 	want "$n" && "case_$c"
 done
