@@ -72,7 +72,7 @@ struct vtsock_port_cfg {
 int vtsock_create(struct guest_mem *mem, struct ev_loop *loop, const struct vtsock_port_cfg *ports,
 		  unsigned nr_ports, struct vdev **out);
 
-/* Remove the socket files the device listens on (at exit). */
+/* Stop listening and remove the socket files (at exit, also after a failed start). */
 void vtsock_unlink_listeners(struct vdev *dev);
 
 #endif

@@ -661,7 +661,11 @@ void vtsock_unlink_listeners(struct vdev *dev)
 {
 	struct vtsock *s = container_of(dev, struct vtsock, vdev);
 
-	for (unsigned i = 0; i < s->nr_ports; i++)
-		if (s->ports[i].fd >= 0)
-			unlink(s->ports[i].path);
+	for (unsigned i = 0; i < s->nr_ports; i++) {
+		if (s->ports[i].fd < 0)
+			continue;
+		unlink(s->ports[i].path);
+		close(s->ports[i].fd);
+		s->ports[i].fd = -1;
+	}
 }

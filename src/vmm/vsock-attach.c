@@ -45,10 +45,15 @@ int vmm_create_vsock(struct vmm *v)
 		};
 	ret = vtsock_create(&v->vm.mem, &v->vm.loop, ports, cfg->nr_vsock_ports, &dev);
 	free(ports);
-	if (!ret)
+	if (ret)
+		goto out;
+	/* Exit hooks also run when the start fails later: the socket files never outlive us. */
+	ret = vmm_at_exit(v, unlink_listeners, dev);
+	if (ret)
+		vtsock_unlink_listeners(dev);
+	else
 		ret = vmm_attach_virtio(v, dev);
-	if (!ret)
-		ret = vmm_at_exit(v, unlink_listeners, dev);
+out:
 	if (ret)
 		log_err("virtio-vsock: %s", strerror(-ret));
 	return ret;
