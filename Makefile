@@ -78,6 +78,7 @@ demo: all rootfs
 # Benchmarks print figures (through the KVM harness); they assert nothing.
 bench: all $(CHECK_TARGETS)
 	$(Q)TEST_VMLINUX=$$(kernel/build.sh --print-dir)/vmlinux tests/harness/with-kvm bench/boot.sh $(BENCH_RUNS)
+	$(Q)tests/harness/with-kvm bench/vsock.sh
 
 check: all $(CHECK_TARGETS)
 	$(Q)tests/run.sh

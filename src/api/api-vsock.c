@@ -66,6 +66,9 @@ static int add_vsock(struct krun_config *cfg, uint32_t tsi)
 	/* One vsock device at most, and the implicit one must be off first. */
 	if (!cfg->implicit_vsock_disabled || cfg->vsock_explicit)
 		return -EEXIST;
+	/* TSI (hijacking the guest's INET/UNIX sockets) is not implemented yet. */
+	if (tsi)
+		return -ENOTSUP;
 	cfg->vsock_explicit = true;
 	cfg->tsi_features = tsi;
 	return 0;
@@ -76,7 +79,7 @@ KRUN_API int32_t krun_add_vsock(uint32_t ctx_id, uint32_t tsi_features)
 	return CTX_CALL(ctx_id, add_vsock(cfg, tsi_features));
 }
 
-/* Having no vsock at all is exactly what this build gives, so this always succeeds. */
+/* No implicit vsock: only krun_add_vsock brings one back (ports need it: -ENODEV). */
 static int disable_implicit_vsock(struct krun_config *cfg)
 {
 	cfg->implicit_vsock_disabled = true;

@@ -12,6 +12,25 @@ int vtbal_create(struct guest_mem *mem, struct vdev **out);
 
 struct ev_loop;
 
+/* A guest vsock port bridged to a host UNIX socket (krun_add_vsock_port2). */
+struct vtsock_port_cfg {
+	uint32_t port;
+	const char *path;
+	bool listen;		/* true: the VMM listens on path, the guest on port */
+};
+
+/*
+ * virtio-vsock, guest CID 3: guest stream connections to host CID 2 on a
+ * non-listen port reach a new connection to its UNIX socket; connections to
+ * a listen port's socket become guest connections to that port. Runs entirely
+ * on the event-loop thread of (loop). Listening sockets are created here.
+ */
+int vtsock_create(struct guest_mem *mem, struct ev_loop *loop, const struct vtsock_port_cfg *ports,
+		  unsigned nr_ports, struct vdev **out);
+
+/* Stop listening and remove the socket files (at exit, also after a failed start). */
+void vtsock_unlink_listeners(struct vdev *dev);
+
 /* Output of a console port goes to the library log, a line at a time. */
 #define VTCON_OUT_LOG (-2)
 

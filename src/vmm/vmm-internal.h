@@ -52,6 +52,9 @@ int vmm_at_exit(struct vmm *v, void (*fn)(void *), void *arg);
 /* Create every device of (v->cfg) in upstream's attach order. 0 or -errno. */
 int vmm_create_devices(struct vmm *v);
 
+/* The virtio-vsock device, if the configuration asks for one (src/vmm/vsock-attach.c). */
+int vmm_create_vsock(struct vmm *v);
+
 /* Put (dev) on the next virtio-mmio slot with its ioeventfds and irqfd. 0 or -errno. */
 int vmm_attach_virtio(struct vmm *v, struct vdev *dev);
 

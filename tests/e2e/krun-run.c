@@ -16,7 +16,7 @@ static void usage(void)
 		"                [--env K=V]... [--rlimit SPEC]... [--console-output FILE]\n"
 		"                [--serial] [--virtiofs TAG:PATH:SHM] [--virtiofs-ro TAG:PATH]\n"
 		"                [--port NAME:INFILE:OUTFILE] [--raw]\n"
-		"                [--split-irqchip]\n"
+		"                [--split-irqchip] [--vsock-port PORT:PATH[:listen]]... [--explicit-vsock]\n"
 		"                [-- EXEC ARGS...]\n");
 	exit(2);
 }
@@ -38,12 +38,14 @@ int main(int argc, char **argv)
 		{ "rlimit", 1, 0, 'L' }, { "console-output", 1, 0, 'o' },
 		{ "serial", 0, 0, 's' }, { "virtiofs", 1, 0, 'v' },
 		{ "virtiofs-ro", 1, 0, 'V' }, { "port", 1, 0, 'P' }, { "raw", 0, 0, 'R' },
-		{ "split-irqchip", 0, 0, 'S' }, { 0 },
+		{ "split-irqchip", 0, 0, 'S' }, { "vsock-port", 1, 0, 'K' },
+		{ "explicit-vsock", 0, 0, 'X' }, { 0 },
 	};
 	const char *kernel = NULL, *initrd = NULL, *cmdline = NULL, *root = NULL;
 	const char *workdir = NULL, *console_out = NULL;
 	const char *env[64] = { 0 }, *rlimits[16] = { 0 };
-	char *fs_spec = NULL, *ro_spec = NULL, *port_spec = NULL;
+	char *fs_spec = NULL, *ro_spec = NULL, *port_spec = NULL, *vsock_specs[8];
+	int nvsock = 0, explicit_vsock = 0;
 	int raw = 0;
 	int cpus = 1, mem = 128, level = 1, nenv = 0, nrl = 0, serial = 0, split = 0, c, ctx;
 
@@ -66,6 +68,8 @@ int main(int argc, char **argv)
 		case 'P': port_spec = optarg; break;
 		case 'R': raw = 1; break;
 		case 'S': split = 1; break;
+		case 'K': if (nvsock < 8) vsock_specs[nvsock++] = optarg; break;
+		case 'X': explicit_vsock = 1; break;
 		default: usage();
 		}
 	}
@@ -106,6 +110,17 @@ int main(int argc, char **argv)
 		if (!tag || !path)
 			usage();
 		check(krun_add_virtiofs3(ctx, tag, path, 0, true), "krun_add_virtiofs3");
+	}
+	if (explicit_vsock) {
+		check(krun_disable_implicit_vsock(ctx), "krun_disable_implicit_vsock");
+		check(krun_add_vsock(ctx, 0), "krun_add_vsock");
+	}
+	for (int i = 0; i < nvsock; i++) { /* PORT:PATH[:listen] */
+		char *port = strtok(vsock_specs[i], ":"), *path = strtok(NULL, ":"), *listen = strtok(NULL, ":");
+
+		if (!port || !path)
+			usage();
+		check(krun_add_vsock_port2(ctx, atoi(port), path, listen != NULL), "krun_add_vsock_port2");
 	}
 	if (workdir)
 		check(krun_set_workdir(ctx, workdir), "krun_set_workdir");

@@ -277,7 +277,7 @@ static void test_unsupported_devices(void)
 	CHECK_EQ(cfg->nr_nets, 0);
 	CHECK_EQ(krun_set_port_map(id, dup), -EINVAL);
 	CHECK_EQ(krun_set_port_map(id, badport), -EINVAL);
-	CHECK_EQ(krun_set_port_map(id, ports), -ENOTSUP);
+	CHECK_EQ(krun_set_port_map(id, ports), CFG_HAVE_VSOCK ? 0 : -ENOTSUP);
 	{
 		/* An empty map asks for nothing a VM without networking lacks (krunvm passes one). */
 		const char *const empty[] = { NULL };
@@ -285,11 +285,9 @@ static void test_unsupported_devices(void)
 		CHECK_EQ(krun_set_port_map(id, empty), 0);
 	}
 	CHECK_EQ(krun_add_vsock_port(id, 1234, NULL), -EINVAL);
-	CHECK_EQ(krun_add_vsock_port(id, 1234, "/tmp/s"), -ENOTSUP);
-	CHECK_EQ(krun_add_vsock_port2(id, 1234, "/tmp/s", true), -ENOTSUP);
 	CHECK_EQ(krun_add_vsock(id, 4), -EINVAL);
-	CHECK_EQ(krun_add_vsock(id, KRUN_TSI_HIJACK_INET), -ENOTSUP);
 	CHECK_EQ(krun_disable_implicit_vsock(id), 0);
+	CHECK_EQ(krun_add_vsock(id, KRUN_TSI_HIJACK_INET), -ENOTSUP); /* no TSI yet (test-vsock.c) */
 	CHECK_EQ(krun_set_gpu_options(id, 0), -ENOTSUP);
 	CHECK_EQ(krun_set_gpu_options2(id, 0, 1ull << 33), -ENOTSUP);
 	CHECK_EQ(krun_add_display(id, 800, 600), -ENOTSUP);
