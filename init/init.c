@@ -33,19 +33,18 @@ static const int forwarded_signals[] = {
 
 static volatile sig_atomic_t workload_pid;
 
+/* The root the VMM serves, opened before a root disk covers it: the exit code still reaches the VMM. */
+static int vmm_root_fd = -1;
+
 static void report_exit_code(int code)
 {
 	struct statfs sfs;
-	int fd;
 
 	/* Only the libkrun virtio-fs root understands the ioctl. */
-	if (statfs("/", &sfs) < 0 || (unsigned long)sfs.f_type != FUSE_SUPER_MAGIC)
+	if (vmm_root_fd < 0 || fstatfs(vmm_root_fd, &sfs) < 0 ||
+	    (unsigned long)sfs.f_type != FUSE_SUPER_MAGIC)
 		return;
-	fd = open("/", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	ioctl(fd, KRUN_IOCTL_EXIT_CODE, code);
-	close(fd);
+	ioctl(vmm_root_fd, KRUN_IOCTL_EXIT_CODE, code);
 }
 
 /* Reports (code) and powers the VM off; falls back to exiting if not PID 1. */
@@ -173,6 +172,20 @@ static int run_workload(char **argv)
 	}
 }
 
+static int load_config_at_vmm_root(const char *path, struct krun_config *cfg)
+{
+	char alias[32];
+	int fd = openat(vmm_root_fd, path + 1, O_RDONLY | O_CLOEXEC);
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	snprintf(alias, sizeof(alias), "/proc/self/fd/%d", fd);
+	ret = config_load(alias, cfg);
+	close(fd);
+	return ret;
+}
+
 static void load_config(struct krun_config *cfg)
 {
 	const char *path = getenv("KRUN_CONFIG");
@@ -181,6 +194,9 @@ static void load_config(struct krun_config *cfg)
 	if (!path)
 		path = DEFAULT_CONFIG_PATH;
 	ret = config_load(path, cfg);
+	/* Not on a root disk: the VMM may have served it on the root we started from. */
+	if (ret == -ENOENT && vmm_root_fd >= 0 && path[0] == '/')
+		ret = load_config_at_vmm_root(path, cfg);
 	if (ret && ret != -ENOENT)
 		fprintf(stderr, "init: ignoring config %s: %s\n", path, strerror(-ret));
 }
@@ -220,7 +236,8 @@ static int enter_workdir(const struct krun_config *cfg)
 
 static void setup_system(void)
 {
-	if (setup_mounts())
+	vmm_root_fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (setup_mounts() || setup_block_root())
 		finish(EXIT_SETUP_FAILED);
 	if (mount(NULL, "/", NULL, MS_REC | MS_SHARED, NULL) < 0)
 		fprintf(stderr, "init: making / shared: %s\n", strerror(errno));

@@ -276,3 +276,96 @@ const char *read_proc_cmdline(void)
 		buf[0] = '\0';
 	return buf;
 }
+
+/* Mount flags a user may put in KRUN_BLOCK_ROOT_OPTIONS; everything else is passed to the fs. */
+static const struct { const char *name; unsigned long flag; } mount_flags[] = {
+	{ "ro", MS_RDONLY }, { "rw", 0 }, { "noatime", MS_NOATIME }, { "relatime", MS_RELATIME },
+	{ "nodev", MS_NODEV }, { "nosuid", MS_NOSUID }, { "noexec", MS_NOEXEC },
+	{ "sync", MS_SYNCHRONOUS }, { "nodiratime", MS_NODIRATIME },
+};
+
+/* Split (opts) into mount flags and the fs-specific rest, written to (data). */
+static unsigned long split_mount_options(const char *opts, char *data, size_t size)
+{
+	unsigned long flags = 0;
+	char buf[512], *save = NULL;
+	size_t used = 0;
+
+	data[0] = '\0';
+	if (!opts)
+		return 0;
+	snprintf(buf, sizeof(buf), "%s", opts);
+	for (char *o = strtok_r(buf, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+		size_t i, n = sizeof(mount_flags) / sizeof(mount_flags[0]);
+
+		for (i = 0; i < n && strcmp(o, mount_flags[i].name); i++)
+			;
+		if (i < n)
+			flags |= mount_flags[i].flag;
+		else
+			used += snprintf(data + used, used < size ? size - used : 0, "%s%s",
+					 used ? "," : "", o);
+	}
+	return flags;
+}
+
+/* No type given: try every block-backed file system the kernel knows, like mount(8). */
+static int mount_probe(const char *dev, const char *dst, unsigned long flags, const char *data)
+{
+	char line[128];
+	FILE *f = fopen("/proc/filesystems", "r");
+	int ret = -ENODEV;
+
+	if (!f)
+		return -errno;
+	while (ret && fgets(line, sizeof(line), f)) {
+		char *type = line;
+
+		if (!strncmp(line, "nodev", 5))
+			continue;
+		type += strspn(type, " \t");
+		type[strcspn(type, " \t\n")] = '\0';
+		if (*type && mount(dev, dst, type, flags, data) == 0)
+			ret = 0;
+	}
+	fclose(f);
+	return ret;
+}
+
+int setup_block_root(void)
+{
+	static const char *const carried[] = { "/dev", "/proc", "/sys" };
+	const char *dev = getenv("KRUN_BLOCK_ROOT_DEVICE");
+	const char *type = getenv("KRUN_BLOCK_ROOT_FSTYPE");
+	char data[512], dst[32];
+	unsigned long flags;
+	int ret;
+
+	if (!dev || !*dev)
+		return 0;
+	flags = split_mount_options(getenv("KRUN_BLOCK_ROOT_OPTIONS"), data, sizeof(data));
+	mkdir("/newroot", 0755);
+	if (type && *type && strcmp(type, "auto"))
+		ret = mount(dev, "/newroot", type, flags, data) < 0 ? -errno : 0;
+	else
+		ret = mount_probe(dev, "/newroot", flags, data);
+	if (ret) {
+		fprintf(stderr, "init: mounting the root disk %s: %s\n", dev, strerror(-ret));
+		return ret;
+	}
+	/* The mounts move with their submounts (/dev/pts, /sys/fs/cgroup, ...). */
+	for (size_t i = 0; i < sizeof(carried) / sizeof(carried[0]); i++) {
+		snprintf(dst, sizeof(dst), "/newroot%s", carried[i]);
+		mkdir(dst, 0755);
+		if (mount(carried[i], dst, NULL, MS_MOVE, NULL) < 0)
+			fprintf(stderr, "init: moving %s to the root disk: %s\n", carried[i], strerror(errno));
+	}
+	if (chdir("/newroot") < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 ||
+	    chroot(".") < 0 || chdir("/") < 0) {
+		ret = -errno;
+		fprintf(stderr, "init: switching to the root disk: %s\n", strerror(errno));
+		return ret;
+	}
+	/* Whatever could not be carried over is mounted afresh. */
+	return setup_mounts();
+}

@@ -5,6 +5,13 @@
 /* Mounts /dev, /proc, /sys (required) and cgroup2, devpts, /dev/shm, /dev/fd (best effort). */
 int setup_mounts(void);
 
+/*
+ * KRUN_BLOCK_ROOT_DEVICE set: mount that disk (KRUN_BLOCK_ROOT_FSTYPE, or probed;
+ * KRUN_BLOCK_ROOT_OPTIONS) on /newroot, move /dev, /proc, /sys into it and
+ * make it the root. 0 (also when unset) or -errno.
+ */
+int setup_block_root(void);
+
 /* Brings "lo" up; with TSI also "dummy0" at 203.0.113.1/24 so apps see a non-loopback address. */
 void setup_network(int tsi);
 

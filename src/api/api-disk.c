@@ -7,6 +7,12 @@
 #include "api/api.h"
 #include "api/config.h"
 
+/* src/disk/ serves raw and qcow2; VMDK is refused here so callers learn it before start. */
+static bool disk_format_supported(uint32_t format)
+{
+	return format == KRUN_DISK_FORMAT_RAW || format == KRUN_DISK_FORMAT_QCOW2;
+}
+
 /* Records one disk; (legacy) tells which of the two exclusive APIs it came from. */
 static int disk_add(struct krun_config *cfg, const char *id, const char *path, uint32_t format,
 		    bool read_only, bool direct_io, uint32_t sync_mode, bool legacy)
@@ -19,7 +25,7 @@ static int disk_add(struct krun_config *cfg, const char *id, const char *path, u
 		return -EINVAL;
 	if (format > KRUN_DISK_FORMAT_VMDK || sync_mode > KRUN_SYNC_FULL)
 		return -EINVAL;
-	if (!CFG_HAVE_BLK)
+	if (!CFG_HAVE_BLK || !disk_format_supported(format))
 		return -ENOTSUP;
 	/* Upstream forbids mixing krun_add_disk* with krun_set_root_disk/set_data_disk. */
 	if (cfg->nr_disks && cfg->legacy_disks != legacy)

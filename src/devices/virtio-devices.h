@@ -75,4 +75,16 @@ int vtfs_create(struct guest_mem *mem, const struct vtfs_cfg *cfg, struct vdev *
 /* The device's FUSE server, to add overlay entries before the guest starts. */
 struct fuse_srv *vtfs_server(struct vdev *dev);
 
+struct disk;
+
+/*
+ * virtio-blk over (disk), which it owns from now on; (id) is the serial
+ * (GET_ID, /sys/block/vdX/serial), cut at 20 bytes. Requests run on a worker
+ * thread started at DRIVER_OK.
+ */
+int vtblk_create(struct guest_mem *mem, struct disk *disk, const char *id, struct vdev **out);
+
+/* At VMM exit: wait for the request in flight, flush and close the disk; no request runs after. */
+void vtblk_shutdown(struct vdev *dev);
+
 #endif

@@ -119,6 +119,8 @@ int vmm_create_devices(struct vmm *v)
 	for (size_t i = 0; !ret && i < v->cfg->nr_fs; i++)
 		ret = vmm_create_fs(v, &v->cfg->fs[i]);
 	if (!ret)
+		ret = vmm_create_disks(v);
+	if (!ret)
 		ret = vmm_create_vsock(v);
 	if (ret)
 		log_err("vmm: creating devices: %s", strerror(-ret));

@@ -17,6 +17,7 @@ static void usage(void)
 		"                [--serial] [--virtiofs TAG:PATH:SHM] [--virtiofs-ro TAG:PATH]\n"
 		"                [--port NAME:INFILE:OUTFILE] [--raw]\n"
 		"                [--split-irqchip] [--vsock-port PORT:PATH[:listen]]... [--explicit-vsock]\n"
+		"                [--disk ID:PATH:raw|qcow2:RO:SYNC]... [--root-disk-remount DEV:FSTYPE:OPTS]\n"
 		"                [-- EXEC ARGS...]\n");
 	exit(2);
 }
@@ -39,7 +40,8 @@ int main(int argc, char **argv)
 		{ "serial", 0, 0, 's' }, { "virtiofs", 1, 0, 'v' },
 		{ "virtiofs-ro", 1, 0, 'V' }, { "port", 1, 0, 'P' }, { "raw", 0, 0, 'R' },
 		{ "split-irqchip", 0, 0, 'S' }, { "vsock-port", 1, 0, 'K' },
-		{ "explicit-vsock", 0, 0, 'X' }, { 0 },
+		{ "explicit-vsock", 0, 0, 'X' }, { "disk", 1, 0, 'D' },
+		{ "root-disk-remount", 1, 0, 'M' }, { 0 },
 	};
 	const char *kernel = NULL, *initrd = NULL, *cmdline = NULL, *root = NULL;
 	const char *workdir = NULL, *console_out = NULL;
@@ -47,6 +49,8 @@ int main(int argc, char **argv)
 	char *fs_spec = NULL, *ro_spec = NULL, *port_spec = NULL, *vsock_specs[8];
 	int nvsock = 0, explicit_vsock = 0;
 	int raw = 0;
+	char *disks[8] = { 0 }, *remount = NULL;
+	int ndisks = 0;
 	int cpus = 1, mem = 128, level = 1, nenv = 0, nrl = 0, serial = 0, split = 0, c, ctx;
 
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
@@ -70,6 +74,8 @@ int main(int argc, char **argv)
 		case 'S': split = 1; break;
 		case 'K': if (nvsock < 8) vsock_specs[nvsock++] = optarg; break;
 		case 'X': explicit_vsock = 1; break;
+		case 'D': if (ndisks < 8) disks[ndisks++] = optarg; break;
+		case 'M': remount = optarg; break;
 		default: usage();
 		}
 	}
@@ -121,6 +127,20 @@ int main(int argc, char **argv)
 		if (!port || !path)
 			usage();
 		check(krun_add_vsock_port2(ctx, atoi(port), path, listen != NULL), "krun_add_vsock_port2");
+	}
+	for (int i = 0; i < ndisks; i++) { /* ID:PATH:FORMAT:RO:SYNC, e.g. vda:/x.img:raw:0:2 */
+		char *id = strtok(disks[i], ":"), *path = strtok(NULL, ":"), *fmt = strtok(NULL, ":");
+		char *ro = strtok(NULL, ":"), *sync = strtok(NULL, ":");
+
+		if (!id || !path || !fmt || !ro || !sync)
+			usage();
+		check(krun_add_disk3(ctx, id, path, strcmp(fmt, "qcow2") ? KRUN_DISK_FORMAT_RAW
+					: KRUN_DISK_FORMAT_QCOW2, atoi(ro), false, atoi(sync)), "krun_add_disk3");
+	}
+	if (remount) { /* DEV:FSTYPE[:OPTIONS] */
+		char *d = strtok(remount, ":"), *f = strtok(NULL, ":"), *o = strtok(NULL, "");
+
+		check(krun_set_root_disk_remount(ctx, d, f, o), "krun_set_root_disk_remount");
 	}
 	if (workdir)
 		check(krun_set_workdir(ctx, workdir), "krun_set_workdir");

@@ -238,6 +238,45 @@ static void test_consoles(void)
 	CHECK_EQ(krun_set_console_output(UINT32_MAX, "/x"), -ENOENT);
 }
 
+/* Block devices: the storing rules of upstream's krun_add_disk* and the legacy calls. */
+static void test_disks(void)
+{
+	int32_t id, id2;
+	struct krun_config *cfg = fresh(&id);
+	struct krun_config *cfg2;
+
+	CHECK_EQ(krun_set_root_disk_remount(id, "/dev/vda", "auto", NULL), -EINVAL); /* no disk yet */
+	CHECK_EQ(krun_add_disk(id, NULL, "/img", false), -EINVAL);
+	CHECK_EQ(krun_add_disk(id, "", "/img", false), -EINVAL);
+	CHECK_EQ(krun_add_disk2(id, "d", "/img", 3, false), -EINVAL);
+	CHECK_EQ(krun_add_disk2(id, "d", "/img", KRUN_DISK_FORMAT_VMDK, false), -ENOTSUP);
+	CHECK_EQ(krun_add_disk3(id, "d", "/img", 0, false, true, 3), -EINVAL);
+	CHECK_EQ(krun_add_disk(id, "vda", "/a.img", false), 0);
+	CHECK_EQ(krun_add_disk3(id, "vdb", "/b.img", 0, true, true, KRUN_SYNC_NONE), 0);
+	CHECK_EQ(krun_add_disk(id, "vdb", "/c.img", false), -EEXIST);
+	CHECK_EQ(krun_set_root_disk(id, "/r.img"), -EINVAL); /* exclusive with add_disk */
+	CHECK_EQ(cfg->nr_disks, 2);
+	CHECK(!strcmp(cfg->disks[1].block_id, "vdb") && !strcmp(cfg->disks[1].path, "/b.img"));
+	CHECK(cfg->disks[1].read_only && cfg->disks[1].direct_io);
+	CHECK_EQ(cfg->disks[1].sync_mode, KRUN_SYNC_NONE);
+	CHECK_EQ(cfg->disks[0].sync_mode, KRUN_SYNC_FULL);
+	CHECK_EQ(krun_set_root_disk_remount(id, NULL, NULL, NULL), -EINVAL);
+	CHECK_EQ(krun_set_root_disk_remount(id, "/dev/vda", "auto", "noatime"), 0);
+	CHECK(!strcmp(cfg->remount_device, "/dev/vda") && !cfg->remount_fstype);
+	CHECK(!strcmp(cfg->remount_options, "noatime"));
+	CHECK(cfg_find_fs(cfg, KRUN_FS_ROOT_TAG) && cfg_find_fs(cfg, KRUN_FS_ROOT_TAG)->inject_init);
+	CHECK_EQ(krun_set_root_disk_remount(id, "/dev/vda", "ext4", NULL), -EINVAL); /* root exists */
+
+	cfg2 = fresh(&id2);
+	CHECK_EQ(krun_set_data_disk(id2, NULL), -EINVAL);
+	CHECK_EQ(krun_set_root_disk(id2, "/r.img"), 0);
+	CHECK_EQ(krun_set_data_disk(id2, "/d.img"), 0);
+	CHECK_EQ(krun_add_disk(id2, "x", "/x.img", false), -EINVAL);
+	CHECK_EQ(cfg2->nr_disks, 2);
+	CHECK(!strcmp(cfg2->disks[0].block_id, "root") && !strcmp(cfg2->disks[1].block_id, "data"));
+	CHECK_EQ(krun_add_disk(UINT32_MAX, "d", "/img", false), -ENOENT);
+}
+
 /* Features the VMM lacks: arguments are still checked, then -ENOTSUP and nothing stored. */
 static void test_unsupported_devices(void)
 {
@@ -248,16 +287,6 @@ static void test_unsupported_devices(void)
 	int32_t id;
 	struct krun_config *cfg = fresh(&id);
 
-	CHECK_EQ(krun_add_disk(id, "d", "/img", false), -ENOTSUP);
-	CHECK_EQ(krun_add_disk(id, NULL, "/img", false), -EINVAL);
-	CHECK_EQ(krun_add_disk2(id, "d", "/img", 3, false), -EINVAL);
-	CHECK_EQ(krun_add_disk3(id, "d", "/img", 0, false, true, 3), -EINVAL);
-	CHECK_EQ(krun_add_disk3(id, "d", "/img", 0, false, true, KRUN_SYNC_NONE), -ENOTSUP);
-	CHECK_EQ(krun_set_root_disk(id, "/img"), -ENOTSUP);
-	CHECK_EQ(krun_set_data_disk(id, NULL), -EINVAL);
-	CHECK_EQ(krun_set_root_disk_remount(id, NULL, NULL, NULL), -EINVAL);
-	CHECK_EQ(krun_set_root_disk_remount(id, "/dev/vda", "auto", NULL), -ENOTSUP);
-	CHECK_EQ(cfg->nr_disks, 0);
 	CHECK_EQ(krun_add_net_unixstream(id, "/s", 3, mac, 0, 0), -EINVAL);
 	CHECK_EQ(krun_add_net_unixstream(id, NULL, -1, mac, 0, 0), -EINVAL);
 	CHECK_EQ(krun_add_net_unixstream(id, NULL, 3, NULL, 0, 0), -EINVAL);
@@ -333,6 +362,7 @@ TEST_MAIN_BEGIN("api-config")
 	RUN(test_rlimits);
 	RUN(test_kernel_machine);
 	RUN(test_consoles);
+	RUN(test_disks);
 	RUN(test_unsupported_devices);
 	RUN(test_free_full_config);
 TEST_MAIN_END()
