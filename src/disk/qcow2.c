@@ -166,6 +166,61 @@ static int qcow2_take_cluster(struct disk_qcow2 *q, uint64_t *off)
 	return 0;
 }
 
+static int qcow2_unref(struct disk_qcow2 *q, uint64_t host);
+
+/*
+ * The refcount table must reach index (need): a larger copy is appended, the
+ * header switched to it, then the new table's clusters are counted and the
+ * old table's released.
+ */
+static int rc_grow_table(struct disk_qcow2 *q, uint64_t need)
+{
+	uint64_t cs = q->cluster_size, old_off = q->rt_offset, old_n = q->rt_entries;
+	uint64_t n = need + 2 > 2 * old_n ? need + 2 : 2 * old_n, clusters, off = 0, *t, *be, be64;
+	uint32_t be32;
+	uint8_t hdr[12];
+	int ret;
+
+	clusters = (n * 8 + cs - 1) / cs;
+	n = clusters * cs / 8;
+	if (clusters * cs > QCOW2_MAX_RT_BYTES || clusters > UINT32_MAX)
+		return -ENOSPC;
+	t = calloc(n, 8);
+	be = calloc(n, 8);
+	ret = t && be ? 0 : -ENOMEM;
+	if (!ret) {
+		memcpy(t, q->rt, old_n * 8);
+		for (uint64_t i = 0; i < n; i++)
+			be[i] = htobe64(t[i]);
+		off = q->next_free;
+		ret = pwrite_full(q->fd, be, n * 8, off);
+	}
+	free(be);
+	if (ret) {
+		free(t);
+		return ret;
+	}
+	q->next_free += clusters * cs;
+	be64 = htobe64(off);
+	be32 = htobe32((uint32_t)clusters);
+	memcpy(hdr, &be64, 8);
+	memcpy(hdr + 8, &be32, 4);
+	ret = pwrite_full(q->fd, hdr, sizeof(hdr), 48);
+	if (ret) {
+		free(t);
+		return ret;
+	}
+	free(q->rt);
+	q->rt = t;
+	q->rt_entries = n;
+	q->rt_offset = off;
+	for (uint64_t i = 0; !ret && i < clusters; i++)
+		ret = rc_set(q, off + i * cs, 1);
+	for (uint64_t i = 0; !ret && i < old_n * 8 / cs; i++)
+		ret = qcow2_unref(q, old_off + i * cs);
+	return ret;
+}
+
 /*
  * Where the refcount of host cluster (host) lives. With (alloc), a missing
  * refcount block is created (it counts itself, through this same function).
@@ -176,8 +231,9 @@ static int rc_entry_off(struct disk_qcow2 *q, uint64_t host, bool alloc, uint64_
 	int ret;
 
 	if (ti >= q->rt_entries) {
-		log_err("disk qcow2: image outgrew its refcount table (not supported)");
-		return -ENOSPC;
+		ret = rc_grow_table(q, ti);
+		if (ret)
+			return ret;
 	}
 	blk = q->rt[ti] & QCOW2_OFFSET_MASK;
 	if (!blk) {

@@ -153,6 +153,28 @@ static void test_v3_small_clusters(void)
 	random_writes("compat=1.1,cluster_size=4096", 48 * MIB + 3 * 512);
 }
 
+/* 512-byte clusters: the refcount table qemu-img made (8 MiB of file) has to grow, twice. */
+static void test_refcount_table_growth(void)
+{
+	struct disk *q, *r;
+
+	setup();
+	CHECK(sh("qemu-img create -q -f qcow2 -o cluster_size=512 '%s' 40M", qimg) == 0);
+	CHECK(sh("truncate -s 40M '%s'", rimg) == 0);
+	q = open_fmt(qimg, KRUN_DISK_FORMAT_QCOW2, false);
+	r = open_fmt(rimg, KRUN_DISK_FORMAT_RAW, false);
+	if (!q || !r)
+		return;
+	for (uint64_t off = 0; off < 36 * MIB; off += 2 * MIB)
+		write_both(q, r, off + 512, 2 * MIB - 1024);
+	read_compare(q, r, 1 * MIB);
+	disk_close(q);
+	disk_close(r);
+	CHECK(sh("qemu-img check -q '%s'", qimg) == 0);
+	CHECK(sh("qemu-img compare -q -f qcow2 -F raw '%s' '%s'", qimg, rimg) == 0);
+	teardown();
+}
+
 static void test_v2_rw(void)
 {
 	random_writes("compat=0.10,cluster_size=65536", 64 * MIB);
@@ -362,6 +384,7 @@ TEST_MAIN_BEGIN("qcow2")
 	RUN(test_v3_rw);
 	RUN(test_v3_small_clusters);
 	RUN(test_v2_rw);
+	RUN(test_refcount_table_growth);
 	RUN(test_refcount_widths);
 	RUN(test_v3_zero_discard);
 	RUN(test_v2_zero_discard);
