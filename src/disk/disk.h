@@ -59,7 +59,7 @@ struct disk_cfg {
  */
 int disk_open(const struct disk_cfg *cfg, struct disk **out);
 
-/* Flush (unless KRUN_SYNC_NONE) and free. */
+/* Flush (also with KRUN_SYNC_NONE) and free. */
 void disk_close(struct disk *d);
 
 /*

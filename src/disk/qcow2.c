@@ -442,28 +442,26 @@ static int qcow2_read_backing(struct disk_qcow2 *q, uint64_t off, struct iovec *
 	return 0;
 }
 
-/* Guest bytes [off, off + len), all in one cluster, into (iov, cnt). */
-static int qcow2_read_chunk(struct disk_qcow2 *q, uint64_t off, struct iovec *iov, int cnt, size_t len)
+/* Guest bytes [off, off + len), all in one cluster mapped by (m), into (iov, cnt). */
+static int qcow2_read_mapped(struct disk_qcow2 *q, uint64_t off, struct iovec *iov, int cnt,
+			     size_t len, const struct qc_map *m)
 {
 	uint64_t in = off & (q->cluster_size - 1);
-	struct qc_map m;
-	int ret = qcow2_map(q, off, &m);
+	int ret;
 
-	if (ret)
-		return ret;
-	switch (m.kind) {
+	switch (m->kind) {
 	case QC_UNALLOC:
 		return qcow2_read_backing(q, off, iov, cnt, len);
 	case QC_ZERO:
 		iovec_zero(iov, cnt);
 		return 0;
 	case QC_COMPRESSED:
-		ret = qcow2_decompress(q, m.entry);
+		ret = qcow2_decompress(q, m->entry);
 		if (!ret)
 			iovec_from_buf(iov, cnt, q->dbuf + in, len);
 		return ret;
 	default:
-		ret = iovec_preadv_full(q->fd, iov, cnt, m.host + in);
+		ret = iovec_preadv_full(q->fd, iov, cnt, m->host + in);
 		return ret == -ENODATA ? qcow2_corrupt("data cluster past the end") : ret;
 	}
 }
@@ -491,10 +489,6 @@ static int qcow2_for_chunks(struct disk_qcow2 *q, uint64_t off, const struct iov
 	return ret;
 }
 
-static int qcow2_readv(struct disk *d, uint64_t off, const struct iovec *iov, int cnt, size_t len)
-{
-	return qcow2_for_chunks(to_q(d), off, iov, cnt, len, qcow2_read_chunk);
-}
 
 /* --- writing --- */
 
@@ -592,9 +586,66 @@ static int qcow2_write_chunk(struct disk_qcow2 *q, uint64_t off, struct iovec *i
 	return qcow2_write_new(q, off, iov, cnt, len, &m);
 }
 
+/*
+ * Bytes from guest (off), at most (len), that sit back to back in the file
+ * after (first)'s cluster: one preadv/pwritev serves them. For a write every
+ * cluster of the run must be exclusively ours (COPIED).
+ */
+static size_t qcow2_run(struct disk_qcow2 *q, uint64_t off, size_t len, const struct qc_map *first,
+			bool write)
+{
+	size_t n = q->cluster_size - (off & (q->cluster_size - 1));
+	uint64_t host = first->host;
+	struct qc_map m;
+
+	while (n < len && !qcow2_map(q, off + n, &m) && m.kind == QC_NORMAL &&
+	       m.host == host + q->cluster_size && (!write || (m.entry & QCOW2_COPIED))) {
+		host = m.host;
+		n += q->cluster_size;
+	}
+	return n < len ? n : len;
+}
+
+static int qcow2_rw(struct disk_qcow2 *q, uint64_t off, const struct iovec *iov, int cnt, size_t len,
+		    bool write)
+{
+	for (size_t done = 0, n; done < len; done += n) {
+		uint64_t pos = off + done, in = pos & (q->cluster_size - 1);
+		struct qc_map m;
+		bool direct;
+		int k, ret = qcow2_map(q, pos, &m);
+
+		if (ret)
+			return ret;
+		direct = m.kind == QC_NORMAL && (!write || (m.entry & QCOW2_COPIED));
+		n = q->cluster_size - in < len - done ? q->cluster_size - in : len - done;
+		if (direct)
+			n = qcow2_run(q, pos, len - done, &m, write);
+		k = iovec_slice(iov, cnt, done, n, q->iov, DISK_MAX_IOV);
+		if (k < 0)
+			return k;
+		if (direct && write)
+			ret = iovec_pwritev_full(q->fd, q->iov, k, m.host + in);
+		else if (direct)
+			ret = iovec_preadv_full(q->fd, q->iov, k, m.host + in);
+		else if (write)
+			ret = qcow2_write_new(q, pos, q->iov, k, n, &m);
+		else
+			ret = qcow2_read_mapped(q, pos, q->iov, k, n, &m);
+		if (ret)
+			return ret == -ENODATA ? qcow2_corrupt("data cluster past the end") : ret;
+	}
+	return 0;
+}
+
+static int qcow2_readv(struct disk *d, uint64_t off, const struct iovec *iov, int cnt, size_t len)
+{
+	return qcow2_rw(to_q(d), off, iov, cnt, len, false);
+}
+
 static int qcow2_writev(struct disk *d, uint64_t off, const struct iovec *iov, int cnt, size_t len)
 {
-	return qcow2_for_chunks(to_q(d), off, iov, cnt, len, qcow2_write_chunk);
+	return qcow2_rw(to_q(d), off, iov, cnt, len, true);
 }
 
 static int qcow2_flush(struct disk *d)
