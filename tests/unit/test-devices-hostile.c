@@ -8,6 +8,8 @@
 #include <linux/virtio_mmio.h>
 
 #include "devices/virtio-devices.h"
+#include "disk/disk.h"
+#include "libkrun.h"
 #include "test.h"
 #include "util/log.h"
 #include "virtio/transport-mmio.h"
@@ -179,9 +181,34 @@ static void test_fs(void)
 	CHECK(system(cmd) == 0);
 }
 
+/* virtio-blk over a raw image: random rings, served on its worker thread, the image never grows. */
+static void test_blk(void)
+{
+	char dir[] = "/tmp/krun-hostile-blk-XXXXXX", img[64], cmd[96];
+	struct disk_cfg dc = { .path = img, .format = KRUN_DISK_FORMAT_RAW, .sync_mode = KRUN_SYNC_NONE };
+	struct disk *disk;
+	struct vdev *dev;
+	struct stat st;
+
+	setup();
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(img, sizeof(img), "%s/disk.img", dir);
+	snprintf(cmd, sizeof(cmd), "truncate -s 1M '%s'", img);
+	CHECK(system(cmd) == 0);
+	CHECK(disk_open(&dc, &disk) == 0);
+	CHECK(vtblk_create(&mem, disk, "hostile", &dev) == 0);
+	hammer(dev);
+	usleep(200 * 1000);
+	vtblk_shutdown(dev);
+	CHECK(stat(img, &st) == 0 && st.st_size == 1 << 20);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	CHECK(system(cmd) == 0);
+}
+
 TEST_MAIN_BEGIN("devices-hostile")
 	RUN(test_rng);
 	RUN(test_balloon);
 	RUN(test_console);
 	RUN(test_fs);
+	RUN(test_blk);
 TEST_MAIN_END()
