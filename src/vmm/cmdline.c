@@ -151,6 +151,23 @@ static int cmdline_count_env(const struct krun_config *cfg)
 	return n;
 }
 
+/*
+ * An argument of init. The kernel ends init's arguments at a second "--"
+ * (parse_args() stops at "--" on both passes, quoted or not), so such an
+ * argument cannot travel on the command line either.
+ */
+static void cmdline_add_arg(struct cmdline *c, const char *arg)
+{
+	if (!strcmp(arg, "--")) {
+		log_debug("cmdline: the argument \"--\" would end the guest kernel's list of "
+			  "init arguments");
+		if (!c->error)
+			c->error = -EINVAL;
+		return;
+	}
+	cmdline_add_quoted(c, arg);
+}
+
 int cmdline_build(const struct krun_config *cfg, const char *devices, char **out)
 {
 	struct cmdline c;
@@ -172,7 +189,7 @@ int cmdline_build(const struct krun_config *cfg, const char *devices, char **out
 	if (cfg->argv.n) {
 		cmdline_add(&c, "--");
 		for (size_t i = 0; i < cfg->argv.n; i++)
-			cmdline_add_quoted(&c, cfg->argv.v[i]);
+			cmdline_add_arg(&c, cfg->argv.v[i]);
 	}
 	if (c.error) {
 		int ret = c.error;

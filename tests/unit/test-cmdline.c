@@ -55,6 +55,7 @@ static void test_unencodable(void)
 {
 	static char *bad_arg[] = { "say \"hi\"", NULL };
 	static char *bad_env[] = { "X=a\nb", NULL };
+	static char *dashes[] = { "sh", "--", "x", NULL };
 	struct krun_config c;
 	char *line = NULL;
 
@@ -63,6 +64,10 @@ static void test_unencodable(void)
 	CHECK(cmdline_build(&c, NULL, &line) == -EINVAL);
 	setup(&c);
 	c.env = (struct cfg_strv){ .v = bad_env, .n = 1 };
+	CHECK(cmdline_build(&c, NULL, &line) == -EINVAL);
+	/* The kernel stops init's arguments at a second "--" (found by fuzz-cmdline). */
+	setup(&c);
+	c.argv = (struct cfg_strv){ .v = dashes, .n = 3 };
 	CHECK(cmdline_build(&c, NULL, &line) == -EINVAL);
 }
 
