@@ -75,4 +75,16 @@ int vtfs_create(struct guest_mem *mem, const struct vtfs_cfg *cfg, struct vdev *
 /* The device's FUSE server, to add overlay entries before the guest starts. */
 struct fuse_srv *vtfs_server(struct vdev *dev);
 
+struct net_backend;
+
+struct vtnet_cfg {
+	struct net_backend *backend;	/* owned by the device from now on */
+	uint8_t mac[6];
+	uint64_t features;		/* VIRTIO_NET_F_* offloads the user allows */
+};
+
+/* virtio-net: frames between the guest and (cfg->backend), on the event-loop thread of (loop). */
+int vtnet_create(struct guest_mem *mem, struct ev_loop *loop, const struct vtnet_cfg *cfg,
+		 struct vdev **out);
+
 #endif

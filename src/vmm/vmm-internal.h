@@ -61,6 +61,9 @@ int vmm_attach_virtio(struct vmm *v, struct vdev *dev);
 /* The implicit console and every configured virtio-console, in order. */
 int vmm_create_consoles(struct vmm *v);
 
+/* The NICs: krun_add_net_*, the legacy passt/gvproxy one, or the implicit built-in network. */
+int vmm_create_nets(struct vmm *v);
+
 /* If the VM never starts, the caller gets the signals the consoles took back. */
 void vmm_unblock_signals(void);
 
