@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "libkrun.h"
 
@@ -15,10 +17,31 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: net-run [--log N] [--mem MIB] [--map H:G]... [--no-implicit]\n"
-		"               [--passt-fd FD] [--unixstream PATH|--unixstream-fd FD]\n"
+		"               [--passt-fd FD|--passt ARGS] [--unixstream PATH|--unixstream-fd FD]\n"
 		"               [--unixgram PATH [--vfkit]] [--gvproxy PATH] [--tap NAME]\n"
 		"               [--dhcp] [--features N] ROOT CMD [ARGS...]\n");
 	exit(2);
+}
+
+/* Start "passt -f -q --fd N ARGS" on one end of a socket pair (like chroot_vm); our end. */
+static int spawn_passt(char *args)
+{
+	char *argv[32] = { "passt", "-f", "-q", "--fd" }, fdstr[16];
+	int sp[2], n = 5;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) < 0)
+		return -errno;
+	snprintf(fdstr, sizeof(fdstr), "%d", sp[1]);
+	argv[4] = fdstr;
+	for (char *t = strtok(args, " "); t && n < 31; t = strtok(NULL, " "))
+		argv[n++] = t;
+	if (fork() == 0) {
+		close(sp[0]);
+		execvp("passt", argv);
+		_exit(127);
+	}
+	close(sp[1]);
+	return sp[0];
 }
 
 static int check(int ret, const char *what)
@@ -38,6 +61,7 @@ int main(int argc, char **argv)
 		{ "unixstream", 1, 0, 's' }, { "unixstream-fd", 1, 0, 'S' },
 		{ "unixgram", 1, 0, 'g' }, { "vfkit", 0, 0, 'v' }, { "gvproxy", 1, 0, 'G' },
 		{ "tap", 1, 0, 't' }, { "dhcp", 0, 0, 'd' }, { "features", 1, 0, 'f' },
+		{ "passt", 1, 0, 'P' },
 		{ 0 },
 	};
 	const char *maps[MAX_MAPS + 1] = { 0 };
@@ -55,6 +79,7 @@ int main(int argc, char **argv)
 		case 'M': if (nmaps < MAX_MAPS) maps[nmaps++] = optarg; break;
 		case 'n': no_implicit = true; break;
 		case 'p': passt_fd = atoi(optarg); break;
+		case 'P': passt_fd = check(spawn_passt(optarg), "starting passt"); break;
 		case 's': ustream = optarg; break;
 		case 'S': ustream_fd = atoi(optarg); break;
 		case 'g': ugram = optarg; break;

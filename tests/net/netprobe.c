@@ -11,6 +11,12 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <net/if.h>
+#include <netpacket/packet.h>
+#include <sys/un.h>
+
+/* Local experimental ethertype: frames nobody else sends. */
+#define ETH_P_TEST 0x88b5
 
 static double now(void)
 {
@@ -234,11 +240,87 @@ static int cmd_udpflood(char **a)
 	return 0;
 }
 
+/* rawpingpong IFNAME MSG: send MSG in a test frame (broadcast), wait for any test frame back; print its payload. */
+static int cmd_rawpingpong(char **a)
+{
+	struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_TEST),
+				  .sll_ifindex = if_nametoindex(a[0]), .sll_halen = 6 };
+	unsigned char frame[1514], buf[1514];
+	size_t len = strlen(a[1]);
+	int s = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_TEST));
+
+	if (s < 0 || !ll.sll_ifindex || bind(s, (struct sockaddr *)&ll, sizeof(ll)) < 0) {
+		perror("netprobe: packet socket");
+		return 1;
+	}
+	memset(ll.sll_addr, 0xff, 6);
+	memcpy(frame, a[1], len);
+	for (int i = 0; i < 60; i++) {
+		struct pollfd p = { .fd = s, .events = POLLIN };
+
+		sendto(s, frame, len, 0, (struct sockaddr *)&ll, sizeof(ll));
+		if (poll(&p, 1, 500) > 0) {
+			ssize_t n = recv(s, buf, sizeof(buf) - 1, 0);
+
+			if (n > 0) {
+				buf[n] = 0;
+				printf("RAW GOT %s\n", buf);
+				return 0;
+			}
+		}
+	}
+	return 1;
+}
+
+/*
+ * grampeer PATH MSG: a gvproxy-like datagram peer: expects the "VFKT" magic
+ * first, then answers the first test frame with MSG.
+ */
+static int cmd_grampeer(char **a)
+{
+	struct sockaddr_un me = { .sun_family = AF_UNIX }, from;
+	unsigned char buf[70000];
+	int s = socket(AF_UNIX, SOCK_DGRAM, 0), magic = 0;
+
+	snprintf(me.sun_path, sizeof(me.sun_path), "%s", a[0]);
+	unlink(a[0]);
+	if (bind(s, (struct sockaddr *)&me, sizeof(me)) < 0) {
+		perror("netprobe: bind");
+		return 1;
+	}
+	printf("LISTENING %s\n", a[0]);
+	for (;;) {
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(s, buf, sizeof(buf) - 1, 0, (struct sockaddr *)&from, &fl);
+		size_t mlen = strlen(a[1]);
+
+		if (n < 0)
+			return 1;
+		if (!magic) {
+			magic = 1;
+			printf("MAGIC %s\n", n == 4 && !memcmp(buf, "VFKT", 4) ? "ok" : "bad");
+			continue;
+		}
+		if (n < 14 || buf[12] != (ETH_P_TEST >> 8) || buf[13] != (ETH_P_TEST & 0xff))
+			continue;
+		buf[n] = 0;
+		printf("PEER GOT %s from %02x:%02x:%02x:%02x:%02x:%02x\n", (char *)buf + 14,
+		       buf[6], buf[7], buf[8], buf[9], buf[10], buf[11]);
+		/* Reply: dst = the guest's MAC, src = ours, test ethertype, MSG. */
+		memcpy(buf, buf + 6, 6);
+		memcpy(buf + 6, "\x02\x00\x00\x00\x00\x01", 6);
+		memcpy(buf + 14, a[1], mlen);
+		sendto(s, buf, 14 + mlen < 60 ? 60 : 14 + mlen, 0, (struct sockaddr *)&from, fl);
+		return 0;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct { const char *name; int args; } cmds[] = {
 		{ "serve", 3 }, { "connect", 3 }, { "resolve", 1 }, { "sink", 2 },
 		{ "source", 3 }, { "ttfb", 3 }, { "echo1", 2 }, { "udpflood", 3 },
+		{ "rawpingpong", 2 }, { "grampeer", 2 },
 	};
 	const char *c = argc > 1 ? argv[1] : "";
 
@@ -255,8 +337,10 @@ int main(int argc, char **argv)
 		case 5: return cmd_ttfb(argv + 2);
 		case 6: return cmd_echo1(argv + 2);
 		case 7: return cmd_udpflood(argv + 2);
+		case 8: return cmd_rawpingpong(argv + 2);
+		case 9: return cmd_grampeer(argv + 2);
 		}
 	}
-	fprintf(stderr, "usage: netprobe serve|connect|resolve|sink|source|ttfb|echo1|udpflood ...\n");
+	fprintf(stderr, "usage: netprobe serve|connect|resolve|sink|source|ttfb|echo1|udpflood|rawpingpong|grampeer ...\n");
 	return 2;
 }
