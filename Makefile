@@ -81,6 +81,7 @@ demo: all rootfs
 bench: all $(CHECK_TARGETS)
 	$(Q)TEST_VMLINUX=$$(kernel/build.sh --print-dir)/vmlinux tests/harness/with-kvm bench/boot.sh $(BENCH_RUNS)
 	$(Q)tests/harness/with-kvm bench/vsock.sh
+	$(Q)tests/harness/with-kvm bench/net.sh
 
 check: all $(CHECK_TARGETS)
 	$(Q)tests/run.sh
