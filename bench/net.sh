@@ -9,6 +9,8 @@ RUN=$(realpath "$B/tests/net/net-run")
 NP=$(realpath "$B/tests/net/netprobe")
 SECS=${NET_BENCH_SECS:-5}
 N=${NET_BENCH_RUNS:-5}
+# The nested VM comes up with lo down; the host-side servers listen on 127.0.0.1.
+ip link set lo up 2>/dev/null
 T=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
 R=$T/rootfs

@@ -292,6 +292,12 @@ static void vtnet_backend_ready(void *opaque, int fd, uint32_t events)
 	}
 	if (events & (EPOLLIN | EPOLLERR | EPOLLHUP))
 		vtnet_rx(n);
+	/*
+	 * A hang-up is reported whatever we asked for: take what the guest has
+	 * room for (above), then stop, or the loop would spin on it.
+	 */
+	if (events & EPOLLHUP)
+		vtnet_peer_gone(n);
 	vtnet_update_watch(n);
 }
 

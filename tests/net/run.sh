@@ -7,12 +7,17 @@ RUN=$(realpath "$B/tests/net/net-run")
 NP=$(realpath "$B/tests/net/netprobe")
 T=$(mktemp -d)
 ONLY=${TEST_ONLY:-}
+# The nested VM comes up with lo down; the host-side servers listen on 127.0.0.1.
+ip link set lo up 2>/dev/null
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
 
 pass() { echo "PASS $1"; }
-fail() { echo "FAIL $1: $2"; for f in "$T"/out "$T"/err "$T"/host; do [ -s "$f" ] && sed "s|^|    $(basename "$f") | |" "$f" | tail -n 12; done; }
+fail() { # the tail of what the guest and the host side printed
+	echo "FAIL $1: $2"
+	for f in "$T"/out "$T"/err "$T"/host; do [ -s "$f" ] && sed "s#^#    $(basename "$f"): #" "$f" | tail -n 12; done
+}
 skip() { echo "SKIP $1: $2"; }
 want() { [ -z "$ONLY" ] || grep -qw -- "$1" <<<"$ONLY"; }
 bg() { "$@" & PIDS+=($!); }
