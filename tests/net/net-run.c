@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "libkrun.h"
@@ -44,6 +45,16 @@ static int spawn_passt(char *args)
 	return sp[0];
 }
 
+/* A connected UNIX stream socket to (path), for krun_set_passt_fd against a peer of the test's. */
+static int connect_unix(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	return connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : s;
+}
+
 static int check(int ret, const char *what)
 {
 	if (ret < 0) {
@@ -61,7 +72,7 @@ int main(int argc, char **argv)
 		{ "unixstream", 1, 0, 's' }, { "unixstream-fd", 1, 0, 'S' },
 		{ "unixgram", 1, 0, 'g' }, { "vfkit", 0, 0, 'v' }, { "gvproxy", 1, 0, 'G' },
 		{ "tap", 1, 0, 't' }, { "dhcp", 0, 0, 'd' }, { "features", 1, 0, 'f' },
-		{ "passt", 1, 0, 'P' },
+		{ "passt", 1, 0, 'P' }, { "passt-connect", 1, 0, 'C' },
 		{ 0 },
 	};
 	const char *maps[MAX_MAPS + 1] = { 0 };
@@ -79,6 +90,7 @@ int main(int argc, char **argv)
 		case 'M': if (nmaps < MAX_MAPS) maps[nmaps++] = optarg; break;
 		case 'n': no_implicit = true; break;
 		case 'p': passt_fd = atoi(optarg); break;
+		case 'C': passt_fd = check(connect_unix(optarg), "connecting"); break;
 		case 'P': passt_fd = check(spawn_passt(optarg), "starting passt"); break;
 		case 's': ustream = optarg; break;
 		case 'S': ustream_fd = atoi(optarg); break;

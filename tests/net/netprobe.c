@@ -315,12 +315,66 @@ static int cmd_grampeer(char **a)
 	}
 }
 
+static int read_full(int s, void *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = read(s, (char *)buf + got, len - got);
+
+		if (n <= 0)
+			return -1;
+		got += n;
+	}
+	return 0;
+}
+
+/*
+ * streampeer PATH MSG: a passt-like stream peer (32-bit big-endian length +
+ * frame) on a UNIX socket: answers the first test frame with MSG.
+ */
+static int cmd_streampeer(char **a)
+{
+	struct sockaddr_un me = { .sun_family = AF_UNIX };
+	static unsigned char buf[70000];
+	int l = socket(AF_UNIX, SOCK_STREAM, 0), s;
+	size_t mlen = strlen(a[1]);
+	uint32_t be;
+
+	snprintf(me.sun_path, sizeof(me.sun_path), "%s", a[0]);
+	unlink(a[0]);
+	if (bind(l, (struct sockaddr *)&me, sizeof(me)) < 0 || listen(l, 1) < 0)
+		return 1;
+	printf("LISTENING %s\n", a[0]);
+	s = accept(l, NULL, NULL);
+	while (read_full(s, &be, 4) == 0) {
+		uint32_t n = ntohl(be);
+
+		if (n > sizeof(buf) - 1 || read_full(s, buf, n))
+			return 1;
+		if (n < 14 || buf[12] != (ETH_P_TEST >> 8) || buf[13] != (ETH_P_TEST & 0xff))
+			continue;
+		buf[n] = 0;
+		printf("PEER GOT %s from %02x:%02x:%02x:%02x:%02x:%02x\n", (char *)buf + 14,
+		       buf[6], buf[7], buf[8], buf[9], buf[10], buf[11]);
+		memcpy(buf, buf + 6, 6);
+		memcpy(buf + 6, "\x02\x00\x00\x00\x00\x01", 6);
+		memcpy(buf + 14, a[1], mlen);
+		n = 14 + mlen < 60 ? 60 : 14 + mlen;
+		be = htonl(n);
+		if (write(s, &be, 4) != 4 || write(s, buf, n) != (ssize_t)n)
+			return 1;
+		return 0;
+	}
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct { const char *name; int args; } cmds[] = {
 		{ "serve", 3 }, { "connect", 3 }, { "resolve", 1 }, { "sink", 2 },
 		{ "source", 3 }, { "ttfb", 3 }, { "echo1", 2 }, { "udpflood", 3 },
-		{ "rawpingpong", 2 }, { "grampeer", 2 },
+		{ "rawpingpong", 2 }, { "grampeer", 2 }, { "streampeer", 2 },
 	};
 	const char *c = argc > 1 ? argv[1] : "";
 
@@ -339,8 +393,9 @@ int main(int argc, char **argv)
 		case 7: return cmd_udpflood(argv + 2);
 		case 8: return cmd_rawpingpong(argv + 2);
 		case 9: return cmd_grampeer(argv + 2);
+		case 10: return cmd_streampeer(argv + 2);
 		}
 	}
-	fprintf(stderr, "usage: netprobe serve|connect|resolve|sink|source|ttfb|echo1|udpflood|rawpingpong|grampeer ...\n");
+	fprintf(stderr, "usage: netprobe serve|connect|resolve|sink|source|ttfb|echo1|udpflood|rawpingpong|grampeer|streampeer ...\n");
 	return 2;
 }

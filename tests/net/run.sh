@@ -110,11 +110,39 @@ passt_case() {
 
 case_net_passt() {
 	command -v passt >/dev/null || { skip net-passt "no passt (make deps)"; return; }
-	uplink || { skip net-passt "no dummy interface for passt's uplink"; return; }
-	passt_case net-passt-fd --passt "-t 18082:8082"
-	bg passt -f -q -1 -s "$T/passt.sock" -t 18082:8082
-	for _ in $(seq 100); do [ -S "$T/passt.sock" ] && break; sleep 0.1; done
-	passt_case net-passt-unixstream --no-implicit --unixstream "$T/passt.sock" --dhcp
+	# passt sandboxes itself in a user namespace, which a chrooted process (the nested VM runs
+	# tests in a chroot) may not create.
+	if ! unshare -U true 2>/dev/null; then
+		skip net-passt "passt cannot create its user namespace here (chroot)"
+	elif uplink; then
+		passt_case net-passt-fd --passt "-t 18082:8082"
+		bg passt -f -q -1 -s "$T/passt.sock" -t 18082:8082
+		for _ in $(seq 100); do [ -S "$T/passt.sock" ] && break; sleep 0.1; done
+		passt_case net-passt-unixstream --no-implicit --unixstream "$T/passt.sock" --dhcp
+	else
+		skip net-passt "no dummy interface for passt's uplink"
+	fi
+}
+
+# stream_peer_case NAME NET-RUN-OPTS...: passt's framing against a peer of ours, one frame each way.
+stream_peer_case() {
+	local name=$1 rc; shift
+	fresh_root; : > "$T/host"
+	bg "$NP" streampeer "$T/stream.sock" from-peer > "$T/host"
+	wait_for "$T/host" LISTENING
+	vm "$@" -- /bin/netprobe rawpingpong eth0 from-guest; rc=$?
+	if [ $rc -eq 0 ] && grep -q "PEER GOT from-guest from 5a:94:ef:e4:0c:ee" "$T/host" &&
+	   grep -q "RAW GOT from-peer" "$T/out"; then
+		pass "$name"
+	else
+		fail "$name" "exit $rc"
+	fi
+}
+
+# krun_set_passt_fd and krun_add_net_unixstream(path) against a stream peer of ours (runs everywhere).
+case_net_unixstream() {
+	stream_peer_case net-unixstream-passt-fd --passt-connect "$T/stream.sock"
+	stream_peer_case net-unixstream-path --no-implicit --unixstream "$T/stream.sock"
 }
 
 # gvproxy is not packaged: a peer of our own checks the VFKT magic and one frame each way.
@@ -186,7 +214,7 @@ case_net_flood() {
 	fi
 }
 
-for c in net_builtin_connect net_builtin_dns net_portmap net_passt net_unixgram net_tap net_flood; do
+for c in net_builtin_connect net_builtin_dns net_portmap net_passt net_unixstream net_unixgram net_tap net_flood; do
 	want "${c//_/-}" && "case_$c"
 done
 exit 0
