@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 B=${BUILD:-build}
 RUN=$(realpath "$B/tests/net/net-run")
 NP=$(realpath "$B/tests/net/netprobe")
-SECS=${NET_BENCH_SECS:-5}
-N=${NET_BENCH_RUNS:-5}
+SECS=${TEST_NET_BENCH_SECS:-5}
+N=${TEST_NET_BENCH_RUNS:-5}
 # The nested VM comes up with lo down; the host-side servers listen on 127.0.0.1.
 ip link set lo up 2>/dev/null
 T=$(mktemp -d)
@@ -52,7 +52,9 @@ guest_to_host built-in 127.0.0.1 10.0.2.2
 host_to_guest built-in 127.0.0.1 18101 --map 18101:8101
 ttfb built-in 10.0.2.2
 
-if command -v passt >/dev/null && { ip link show nd0 >/dev/null 2>&1 || {
+if ! unshare -U true 2>/dev/null; then
+	echo "passt      skipped: it sandboxes itself in a user namespace, which a chrooted process (the nested VM) may not create"
+elif command -v passt >/dev/null && { ip link show nd0 >/dev/null 2>&1 || {
 	ip link add nd0 type dummy && ip addr add 192.0.2.1/24 dev nd0 && ip link set nd0 up &&
 	ip route add default via 192.0.2.254 dev nd0; }; }; then
 	guest_to_host passt 0.0.0.0 192.0.2.254 --passt "-t none"
