@@ -306,8 +306,12 @@ static void slirp_fill_config(SlirpConfig *c, uint16_t mtu)
 	inet_pton(AF_INET6, "fd00::3", &c->vnameserver6);
 }
 
-/* Host port forwards on every host address to the guest's fixed address. */
-static int slirp_add_port_map(struct net_slirp *s, const struct net_slirp_cfg *cfg)
+/*
+ * Host port forwards on every host address to the guest's fixed address. A
+ * busy host port costs that forward only, as with upstream's TSI (where only
+ * the guest's listen() fails), not the whole VM.
+ */
+static void slirp_add_port_map(struct net_slirp *s, const struct net_slirp_cfg *cfg)
 {
 	struct in_addr any = { .s_addr = htonl(INADDR_ANY) }, guest;
 
@@ -315,13 +319,10 @@ static int slirp_add_port_map(struct net_slirp *s, const struct net_slirp_cfg *c
 	for (size_t i = 0; i < cfg->nr_port_map; i++) {
 		uint16_t host = cfg->port_map[i][0], gport = cfg->port_map[i][1];
 
-		if (slirp_add_hostfwd(s->slirp, 0, any, host, guest, gport) < 0) {
-			log_err("net: built-in: cannot forward host port %u to guest port %u "
-				"(host port in use?)", host, gport);
-			return -EADDRINUSE;
-		}
+		if (slirp_add_hostfwd(s->slirp, 0, any, host, guest, gport) < 0)
+			log_warn("net: built-in: cannot listen on host port %u for guest port %u "
+				 "(in use?); that forward is off", host, gport);
 	}
-	return 0;
 }
 
 static void slirp_grow_buffers(int fd)
@@ -350,9 +351,7 @@ static int slirp_start(struct net_slirp *s, const struct net_slirp_cfg *cfg)
 	s->slirp = slirp_new(&c, &slirp_callbacks, s);
 	if (!s->slirp)
 		return -EINVAL;
-	ret = slirp_add_port_map(s, cfg);
-	if (ret)
-		return ret;
+	slirp_add_port_map(s, cfg);
 	ret = -pthread_create(&s->thread, NULL, slirp_thread, s);
 	s->thread_started = !ret;
 	return ret;
