@@ -33,6 +33,8 @@ host_to_guest() {
 	local name=$1 hdst=$2 hport=$3; shift 3
 	"$RUN" --mem 512 "$@" "$R" /bin/sh -c "/bin/netprobe sink 0.0.0.0 8101 & sleep $((SECS + 8))" \
 		> "$T/vm" 2>&1 < /dev/null & local vp=$!
+	# A forward accepts before the guest listens (and then resets): start once the guest listens.
+	for _ in $(seq 600); do grep -q LISTENING "$T/vm" && break; sleep 0.1; done
 	"$NP" source "$hdst" "$hport" "$SECS" > "$T/h2g"
 	wait $vp
 	printf '%-10s host->guest %8s MB/s (guest sink saw %s MB/s)\n' "$name" "$(mbps "$T/h2g")" "$(mbps "$T/vm")"
@@ -72,6 +74,7 @@ if [ -c /dev/net/tun ]; then
 	"$RUN" --mem 512 --tap btap0 --features 0x1983 "$R" /bin/sh -c 'ip addr add 192.168.78.2/24 dev eth0; /bin/netprobe source 192.168.78.1 7100 $SECS' > $T/g2h 2>&1 < /dev/null
 	kill \$sp
 	"$RUN" --mem 512 --tap btap0 --features 0x1983 "$R" /bin/sh -c 'ip addr add 192.168.78.2/24 dev eth0; /bin/netprobe sink 0.0.0.0 8101 & sleep $((SECS + 8))' > $T/vm 2>&1 < /dev/null & vp=\$!
+	for _ in \$(seq 600); do grep -q LISTENING $T/vm && break; sleep 0.1; done
 	"$NP" source 192.168.78.2 8101 $SECS > $T/h2g
 	wait \$vp
 	EOS
