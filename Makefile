@@ -29,6 +29,8 @@ BASE_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=address,undefined
 endif
 LIB_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden
+# libslirp (the built-in network) is linked dynamically; only krun_* is exported.
+LIB_LIBS := -pthread -ldl -lslirp
 
 # Every .c below src/ is part of the library; adding a file needs no Makefile change.
 LIB_SRCS := $(sort $(shell find src -name '*.c'))
@@ -54,7 +56,7 @@ $(BUILD)/src/%.o: src/%.c
 
 $(LIB_SO): $(LIB_OBJS) $(EXTRA_LIB_OBJS) src/libkrun.map
 	$(Q)$(CC) -shared -Wl,-soname,libkrun.so.$(ABI_VERSION) -Wl,--version-script=src/libkrun.map \
-		-Wl,-z,noexecstack -o $@ $(LIB_OBJS) $(EXTRA_LIB_OBJS) -pthread -ldl $(LDFLAGS)
+		-Wl,-z,noexecstack -o $@ $(LIB_OBJS) $(EXTRA_LIB_OBJS) $(LIB_LIBS) $(LDFLAGS)
 
 $(LIB_A): $(LIB_OBJS) $(EXTRA_LIB_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -79,6 +81,7 @@ demo: all rootfs
 bench: all $(CHECK_TARGETS)
 	$(Q)TEST_VMLINUX=$$(kernel/build.sh --print-dir)/vmlinux tests/harness/with-kvm bench/boot.sh $(BENCH_RUNS)
 	$(Q)tests/harness/with-kvm bench/vsock.sh
+	$(Q)tests/harness/with-kvm bench/net.sh
 
 check: all $(CHECK_TARGETS)
 	$(Q)tests/run.sh

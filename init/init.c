@@ -1,6 +1,7 @@
 /* init/init.c: the guest's PID 1 (/init.krun): sets the guest up, runs the workload, reports its exit code to the VMM. */
 #include "config.h"
 #include "env.h"
+#include "net.h"
 #include "setup.h"
 
 #include <errno.h>
@@ -245,6 +246,7 @@ static void setup_system(void)
 	setsid();
 	ioctl(0, TIOCSCTTY, 1);
 	setup_network(cmdline_has_flag(read_proc_cmdline(), "tsi_hijack"));
+	setup_nics(read_proc_cmdline());
 }
 
 int main(int argc, char **argv)

@@ -6,4 +6,4 @@ CHECK_TARGETS += $(UNIT_BINS)
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_A) tests/unit/test.h
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -Itests/unit $< -o $@ $(LIB_A) -pthread -ldl $(LDFLAGS)
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -Itests/unit $< -o $@ $(LIB_A) $(LIB_LIBS) $(LDFLAGS)

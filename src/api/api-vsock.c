@@ -123,10 +123,14 @@ static int parse_mapping(const char *s, struct cfg_port_map *m, const struct cfg
 	return 0;
 }
 
-/* Port forwarding is TSI's: it needs a vsock device and conflicts with virtio-net. */
+/*
+ * Upstream's rules (TSI's: a vsock device, no virtio-net). Here the map
+ * becomes host forwards of the implicit built-in network (src/vmm/nets.c),
+ * which exists exactly when upstream's implicit TSI vsock would.
+ */
 static int port_map_allowed(const struct krun_config *cfg)
 {
-	if (!CFG_HAVE_VSOCK)
+	if (!CFG_HAVE_VSOCK && !CFG_HAVE_NET)
 		return -ENOTSUP;
 	if (vsock_off(cfg))
 		return -ENODEV;
@@ -154,7 +158,7 @@ static int set_port_map(struct krun_config *cfg, const char *const map[])
 	 * Without networking an empty map is exactly what the VM does already
 	 * (it exposes no port), so callers like krunvm that always pass one work.
 	 */
-	if (!CFG_HAVE_VSOCK && map && !n)
+	if (!CFG_HAVE_VSOCK && !CFG_HAVE_NET && map && !n)
 		return 0;
 	ret = port_map_allowed(cfg);
 	if (ret) {

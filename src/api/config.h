@@ -15,7 +15,7 @@
  * here and krun_has_feature() follows.
  */
 #define CFG_HAVE_BLK		1	/* virtio-blk: krun_add_disk*, set_root/data_disk, remount */
-#define CFG_HAVE_NET		0	/* virtio-net: krun_add_net_*, passt_fd, gvproxy */
+#define CFG_HAVE_NET		1	/* virtio-net: krun_add_net_*, passt_fd, gvproxy */
 #define CFG_HAVE_VSOCK		1	/* virtio-vsock: add_vsock*, port_map (TSI bits: -ENOTSUP) */
 #define CFG_HAVE_SPLIT_IRQCHIP	1	/* userspace IOAPIC */
 

@@ -87,4 +87,16 @@ int vtblk_create(struct guest_mem *mem, struct disk *disk, const char *id, struc
 /* At VMM exit: wait for the request in flight, flush and close the disk; no request runs after. */
 void vtblk_shutdown(struct vdev *dev);
 
+struct net_backend;
+
+struct vtnet_cfg {
+	struct net_backend *backend;	/* owned by the device from now on */
+	uint8_t mac[6];
+	uint64_t features;		/* VIRTIO_NET_F_* offloads the user allows */
+};
+
+/* virtio-net: frames between the guest and (cfg->backend), on the event-loop thread of (loop). */
+int vtnet_create(struct guest_mem *mem, struct ev_loop *loop, const struct vtnet_cfg *cfg,
+		 struct vdev **out);
+
 #endif

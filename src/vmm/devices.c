@@ -122,6 +122,8 @@ int vmm_create_devices(struct vmm *v)
 		ret = vmm_create_disks(v);
 	if (!ret)
 		ret = vmm_create_vsock(v);
+	if (!ret)
+		ret = vmm_create_nets(v);
 	if (ret)
 		log_err("vmm: creating devices: %s", strerror(-ret));
 	return ret;

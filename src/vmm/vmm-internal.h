@@ -64,6 +64,9 @@ int vmm_create_consoles(struct vmm *v);
 /* A virtio-blk device per configured disk, in add order (vda, vdb, ...). */
 int vmm_create_disks(struct vmm *v);
 
+/* The NICs: krun_add_net_*, the legacy passt/gvproxy one, or the implicit built-in network. */
+int vmm_create_nets(struct vmm *v);
+
 /* If the VM never starts, the caller gets the signals the consoles took back. */
 void vmm_unblock_signals(void);
 

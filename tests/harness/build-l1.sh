@@ -14,7 +14,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 # Modules L1 needs; their dependencies are added from each module's own "depends" field,
 # because the package ships no modules.dep (depmod runs only at install time).
-WANT="virtio_pci 9pnet_virtio 9p virtio_console fuse kvm-amd"
+WANT="virtio_pci 9pnet_virtio 9p virtio_console fuse kvm-amd tun dummy"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/with-kvm-build.XXXXXX")
 trap 'rm -rf "$work"' EXIT

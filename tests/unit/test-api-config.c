@@ -292,27 +292,34 @@ static void test_unsupported_devices(void)
 	CHECK_EQ(krun_add_net_unixstream(id, NULL, 3, NULL, 0, 0), -EINVAL);
 	CHECK_EQ(krun_add_net_unixstream(id, NULL, 3, mac, 1u << 31, 0), -EINVAL);
 	CHECK_EQ(krun_add_net_unixstream(id, NULL, 3, mac, 0, NET_FLAG_VFKIT), -EINVAL);
-	CHECK_EQ(krun_add_net_unixstream(id, NULL, 3, mac, COMPAT_NET_FEATURES, NET_FLAG_DHCP_CLIENT), -ENOTSUP);
-	CHECK_EQ(krun_add_net_unixgram(id, "/s", -1, mac, 0, NET_FLAG_VFKIT), -ENOTSUP);
 	CHECK_EQ(krun_add_net_tap(id, NULL, mac, 0, 0), -EINVAL);
 	CHECK_EQ(krun_add_net_tap(id, "tap0", mac, NET_FEATURE_GUEST_TSO4, 0), -EINVAL);
-	CHECK_EQ(krun_add_net_tap(id, "tap0", mac, 0, 0), -ENOTSUP);
 	CHECK_EQ(krun_set_passt_fd(id, -1), -EINVAL);
-	CHECK_EQ(krun_set_passt_fd(id, 3), -ENOTSUP);
 	CHECK_EQ(krun_set_gvproxy_path(id, NULL), -EINVAL);
-	CHECK_EQ(krun_set_gvproxy_path(id, "/g"), -ENOTSUP);
 	CHECK_EQ(krun_set_net_mac(id, NULL), -EINVAL);
-	CHECK_EQ(krun_set_net_mac(id, mac), -ENOTSUP);
-	CHECK_EQ(cfg->nr_nets, 0);
 	CHECK_EQ(krun_set_port_map(id, dup), -EINVAL);
 	CHECK_EQ(krun_set_port_map(id, badport), -EINVAL);
-	CHECK_EQ(krun_set_port_map(id, ports), CFG_HAVE_VSOCK ? 0 : -ENOTSUP);
+	/* Before any NIC the map is for the implicit built-in network. */
+	CHECK_EQ(krun_set_port_map(id, ports), 0);
+	CHECK_EQ(cfg->nr_port_map, 1);
+	CHECK_EQ(cfg->port_map[0].host_port, 8080);
+	CHECK_EQ(cfg->port_map[0].guest_port, 80);
 	{
-		/* An empty map asks for nothing a VM without networking lacks (krunvm passes one). */
 		const char *const empty[] = { NULL };
 
 		CHECK_EQ(krun_set_port_map(id, empty), 0);
 	}
+	CHECK_EQ(krun_add_net_unixstream(id, NULL, 3, mac, COMPAT_NET_FEATURES, NET_FLAG_DHCP_CLIENT), 0);
+	CHECK_EQ(krun_add_net_unixgram(id, "/s", -1, mac, 0, NET_FLAG_VFKIT), 0);
+	CHECK_EQ(krun_add_net_tap(id, "tap0", mac, 0, 0), 0);
+	CHECK_EQ(cfg->nr_nets, 3);
+	CHECK_EQ(cfg->nets[0].kind, CFG_NET_UNIXSTREAM);
+	CHECK_EQ(cfg->nets[2].kind, CFG_NET_TAP);
+	/* The legacy single-NIC calls and the port map exclude krun_add_net_* (upstream). */
+	CHECK_EQ(krun_set_passt_fd(id, 3), -EINVAL);
+	CHECK_EQ(krun_set_gvproxy_path(id, "/g"), -EINVAL);
+	CHECK_EQ(krun_set_port_map(id, ports), -EINVAL);
+	CHECK_EQ(krun_set_net_mac(id, mac), 0);
 	CHECK_EQ(krun_add_vsock_port(id, 1234, NULL), -EINVAL);
 	CHECK_EQ(krun_add_vsock(id, 4), -EINVAL);
 	CHECK_EQ(krun_disable_implicit_vsock(id), 0);
@@ -339,6 +346,32 @@ static void test_unsupported_devices(void)
 }
 
 /* Everything configured, then freed: run under ASan (make SANITIZE=1) to prove no leaks. */
+/* The legacy NIC and the implicit-network switch (upstream's -EINVAL/-ENODEV rules). */
+static void test_net_legacy_and_port_map(void)
+{
+	uint8_t mac[6] = { 1, 2, 3, 4, 5, 6 };
+	const char *ports[] = { "18080:8080", NULL };
+	const char *same_guest[] = { "1:5", "2:5", NULL };
+	const char *bad[][2] = { { "8080", NULL }, { ":80", NULL }, { "80:", NULL }, { "-1:80", NULL },
+				 { "65536:1", NULL }, { "1:65536", NULL }, { "a:1", NULL } };
+	int32_t id;
+	struct krun_config *cfg = fresh(&id);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK_EQ(krun_set_port_map(id, bad[i]), -EINVAL);
+	CHECK_EQ(krun_set_port_map(id, same_guest), -EINVAL);
+	CHECK_EQ(krun_set_passt_fd(id, 5), 0);
+	CHECK_EQ(cfg->legacy_passt_fd, 5);
+	CHECK_EQ(krun_add_net_unixstream(id, NULL, 3, mac, 0, 0), -EINVAL);
+	cfg = fresh(&id);
+	CHECK_EQ(krun_set_gvproxy_path(id, "/run/gv.sock"), 0);
+	CHECK_EQ(krun_add_net_tap(id, "tap0", mac, 0, 0), -EINVAL);
+	cfg = fresh(&id);
+	CHECK_EQ(krun_disable_implicit_vsock(id), 0);
+	CHECK_EQ(krun_set_port_map(id, ports), -ENODEV);
+	CHECK_EQ(cfg->nr_port_map, 0);
+}
+
 static void test_free_full_config(void)
 {
 	const char *argv[] = { "a", NULL };
@@ -364,5 +397,6 @@ TEST_MAIN_BEGIN("api-config")
 	RUN(test_consoles);
 	RUN(test_disks);
 	RUN(test_unsupported_devices);
+	RUN(test_net_legacy_and_port_map);
 	RUN(test_free_full_config);
 TEST_MAIN_END()

@@ -120,7 +120,7 @@ static void test_has_feature(void)
 {
 	CHECK_EQ(krun_has_feature(KRUN_FEATURE_INIT_BLOB), 1);
 	CHECK_EQ(krun_has_feature(KRUN_FEATURE_GPU), 0);
-	CHECK_EQ(krun_has_feature(KRUN_FEATURE_NET), 0);
+	CHECK_EQ(krun_has_feature(KRUN_FEATURE_NET), 1);
 	CHECK_EQ(krun_has_feature(KRUN_FEATURE_BLK), 1);
 	CHECK_EQ(krun_has_feature(KRUN_FEATURE_EFI), 0);
 	CHECK_EQ(krun_has_feature(12), -EINVAL);

@@ -1,0 +1,25 @@
+/* init/net.h: the guest's NIC setup (static addresses from the VMM, or DHCP). */
+#ifndef KRUN_INIT_NET_H
+#define KRUN_INIT_NET_H
+
+#include <netinet/in.h>
+
+/* What DHCP (or the VMM) gives an interface; zero fields are absent. */
+struct net_lease {
+	struct in_addr addr, mask, router, dns;
+	int mtu;
+};
+
+/* Brings every ethN up and configures them from krun.ip/gw/dns and krun.dhcp on (cmdline). */
+void setup_nics(const char *cmdline);
+
+/* Address, netmask, MTU and default route of (l) on (ifname): 0 or -errno. */
+int net_configure_if(const struct net_lease *l, const char *ifname);
+
+/* Writes "nameserver (dns)" to /etc/resolv.conf if that file is missing or empty. */
+void net_write_resolv_conf(struct in_addr dns);
+
+/* DHCPv4 DISCOVER/OFFER/REQUEST/ACK on (ifname) (already up): 0 and (l), or -errno. */
+int dhcp_run(const char *ifname, struct net_lease *l);
+
+#endif

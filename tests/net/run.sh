@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# tests/net/run.sh: end-to-end network cases (run inside tests/harness/with-kvm, in a private mount namespace). Prints PASS/FAIL/SKIP lines.
+set -u
+cd "$(dirname "$0")/../.."
+B=${BUILD:-build}
+RUN=$(realpath "$B/tests/net/net-run")
+NP=$(realpath "$B/tests/net/netprobe")
+T=$(mktemp -d)
+ONLY=${TEST_ONLY:-}
+# The nested VM comes up with lo down; the host-side servers listen on 127.0.0.1.
+ip link set lo up 2>/dev/null
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"; }
+trap cleanup EXIT
+
+pass() { echo "PASS $1"; }
+fail() { # the tail of what the guest and the host side printed
+	echo "FAIL $1: $2"
+	for f in "$T"/out "$T"/err "$T"/host; do [ -s "$f" ] && sed "s#^#    $(basename "$f"): #" "$f" | tail -n 12; done
+}
+skip() { echo "SKIP $1: $2"; }
+want() { [ -z "$ONLY" ] || grep -qw -- "$1" <<<"$ONLY"; }
+bg() { "$@" & PIDS+=($!); }
+
+# A private copy of the test rootfs with the probe; fresh per case so /etc/resolv.conf starts absent.
+R=$T/rootfs
+fresh_root() { rm -rf "$R"; cp -a "$B/rootfs" "$R" && install -m 0755 "$NP" "$R/bin/netprobe"; }
+vm() { # vm [net-run options] -- CMD...: output in $T/out, $T/err
+	local opts=()
+	while [ "$1" != -- ]; do opts+=("$1"); shift; done; shift
+	timeout -k 5 ${TEST_TIMEOUT:-120} "$RUN" "${opts[@]}" "$R" "$@" > "$T/out" 2> "$T/err" < /dev/null
+}
+wait_for() { # wait_for FILE PATTERN: up to 30 s
+	for _ in $(seq 300); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done; return 1
+}
+
+# Guest -> host loopback through the gateway address; bytes checked on both sides.
+case_net_builtin_connect() {
+	fresh_root; : > "$T/host"
+	bg "$NP" serve 127.0.0.1 7001 from-host > "$T/host"
+	wait_for "$T/host" LISTENING
+	vm -- /bin/netprobe connect 10.0.2.2 7001 from-guest; local rc=$?
+	wait_for "$T/host" "GOT"
+	if [ $rc -eq 0 ] && grep -q "GOT from-host" "$T/out" && grep -q "GOT from-guest" "$T/host"; then
+		pass net-builtin-connect
+	else
+		fail net-builtin-connect "exit $rc"
+	fi
+}
+
+# A name only the host-side DNS server knows resolves in the guest (libslirp's forwarder at 10.0.2.3).
+case_net_builtin_dns() {
+	command -v dnsmasq >/dev/null || { skip net-builtin-dns "no dnsmasq (make deps)"; return; }
+	fresh_root
+	# libslirp forwards to the first nameserver of the host's resolv.conf: make it ours.
+	echo "nameserver 127.0.0.1" > "$T/resolv.conf"
+	mount --bind "$T/resolv.conf" /etc/resolv.conf || { skip net-builtin-dns "cannot bind-mount resolv.conf"; return; }
+	bg dnsmasq -k -u root --pid-file= --no-resolv --no-hosts --bind-interfaces \
+		--listen-address=127.0.0.1 --port=53 --address=/krun-test.example/192.0.2.77 2> "$T/host"
+	vm -- /bin/sh -c 'cat /etc/resolv.conf; /bin/netprobe resolve krun-test.example'; local rc=$?
+	if [ $rc -eq 0 ] && grep -q "RESOLVED krun-test.example 192.0.2.77" "$T/out" &&
+	   grep -q "nameserver 10.0.2.3" "$T/out"; then
+		pass net-builtin-dns
+	else
+		fail net-builtin-dns "exit $rc"
+	fi
+}
+
+# krun_set_port_map({"18080:8080"}): a host client reaches the guest's listener; bytes both ways.
+case_net_portmap() {
+	fresh_root; : > "$T/host"
+	vm --map 18080:8080 -- /bin/netprobe serve 0.0.0.0 8080 from-guest &
+	local vmpid=$!
+	"$NP" connect 127.0.0.1 18080 from-host 60 > "$T/host"
+	wait $vmpid; local rc=$?
+	if [ $rc -eq 0 ] && grep -q "GOT from-guest" "$T/host" && grep -q "GOT from-host" "$T/out"; then
+		pass net-portmap
+	else
+		fail net-portmap "exit $rc"
+	fi
+}
+
+# passt needs a routable uplink: a dummy interface with a default route (L1 is throwaway).
+uplink() {
+	[ -n "${uplink_done:-}" ] && return 0
+	ip link add nd0 type dummy 2>/dev/null && ip addr add 192.0.2.1/24 dev nd0 && ip link set nd0 up &&
+		ip route add default via 192.0.2.254 dev nd0 && uplink_done=1
+}
+
+# passt_case NAME NET-RUN-OPTS...: DHCP in the guest, guest -> host (passt maps the gateway to the
+# host) and host -> guest (passt -t 18082:8082), bytes checked on both sides.
+passt_case() {
+	local name=$1 rc; shift
+	fresh_root; : > "$T/host"; : > "$T/host2"
+	bg "$NP" serve 0.0.0.0 7002 from-host > "$T/host"
+	wait_for "$T/host" LISTENING
+	vm "$@" -- /bin/sh -c 'ip -4 addr show eth0 | grep inet; cat /etc/resolv.conf;
+		/bin/netprobe connect 192.0.2.254 7002 from-guest 20 && /bin/netprobe serve 0.0.0.0 8082 from-guest2' &
+	local vmpid=$!
+	"$NP" connect 127.0.0.1 18082 from-host2 90 > "$T/host2"
+	wait $vmpid; rc=$?
+	if [ $rc -eq 0 ] && grep -q "inet 192.0.2.1/24" "$T/out" && grep -q "GOT from-host$" "$T/out" &&
+	   grep -q "GOT from-guest$" "$T/host" && grep -q "GOT from-guest2" "$T/host2" &&
+	   grep -q "GOT from-host2" "$T/out"; then
+		pass "$name"
+	else
+		fail "$name" "exit $rc"
+	fi
+}
+
+case_net_passt() {
+	command -v passt >/dev/null || { skip net-passt "no passt (make deps)"; return; }
+	# passt sandboxes itself in a user namespace, which a chrooted process (the nested VM runs
+	# tests in a chroot) may not create.
+	if ! unshare -U true 2>/dev/null; then
+		skip net-passt "passt cannot create its user namespace here (chroot)"
+	elif uplink; then
+		passt_case net-passt-fd --passt "-t 18082:8082"
+		bg passt -f -q -1 -s "$T/passt.sock" -t 18082:8082
+		for _ in $(seq 100); do [ -S "$T/passt.sock" ] && break; sleep 0.1; done
+		passt_case net-passt-unixstream --no-implicit --unixstream "$T/passt.sock" --dhcp
+	else
+		skip net-passt "no dummy interface for passt's uplink"
+	fi
+}
+
+# stream_peer_case NAME NET-RUN-OPTS...: passt's framing against a peer of ours, one frame each way.
+stream_peer_case() {
+	local name=$1 rc; shift
+	fresh_root; : > "$T/host"
+	bg "$NP" streampeer "$T/stream.sock" from-peer > "$T/host"
+	wait_for "$T/host" LISTENING
+	vm "$@" -- /bin/netprobe rawpingpong eth0 from-guest; rc=$?
+	if [ $rc -eq 0 ] && grep -q "PEER GOT from-guest from 5a:94:ef:e4:0c:ee" "$T/host" &&
+	   grep -q "RAW GOT from-peer" "$T/out"; then
+		pass "$name"
+	else
+		fail "$name" "exit $rc"
+	fi
+}
+
+# krun_set_passt_fd and krun_add_net_unixstream(path) against a stream peer of ours (runs everywhere).
+case_net_unixstream() {
+	stream_peer_case net-unixstream-passt-fd --passt-connect "$T/stream.sock"
+	stream_peer_case net-unixstream-path --no-implicit --unixstream "$T/stream.sock"
+}
+
+# gvproxy is not packaged: a peer of our own checks the VFKT magic and one frame each way.
+case_net_unixgram() {
+	local rc
+	fresh_root; : > "$T/host"
+	bg "$NP" grampeer "$T/gram.sock" from-peer > "$T/host"
+	wait_for "$T/host" LISTENING
+	vm --unixgram "$T/gram.sock" --vfkit -- /bin/netprobe rawpingpong eth0 from-guest; rc=$?
+	if [ $rc -eq 0 ] && grep -q "MAGIC ok" "$T/host" &&
+	   grep -q "PEER GOT from-guest from 5a:94:ef:e4:0c:ee" "$T/host" && grep -q "RAW GOT from-peer" "$T/out"; then
+		pass net-unixgram
+	else
+		fail net-unixgram "exit $rc"
+	fi
+}
+
+# A tap in a network namespace of its own, dnsmasq answering DHCP on it, TCP both ways, offloads on.
+case_net_tap() {
+	command -v dnsmasq >/dev/null || { skip net-tap "no dnsmasq (make deps)"; return; }
+	[ -c /dev/net/tun ] || { skip net-tap "no /dev/net/tun"; return; }
+	fresh_root
+	cat > "$T/tap.sh" <<-EOS
+	set -e
+	ip link set lo up
+	ip tuntap add dev ktap0 mode tap
+	ip addr add 192.168.77.1/24 dev ktap0
+	ip link set ktap0 up
+	dnsmasq -k -u root --pid-file= --no-resolv --no-hosts --port=0 --interface=ktap0 --bind-interfaces \
+		--dhcp-range=192.168.77.10,192.168.77.10,1h --dhcp-leasefile=$T/leases 2> $T/dnsmasq.log &
+	"$NP" serve 192.168.77.1 7003 from-host > $T/host &
+	timeout -k 5 120 "$RUN" --tap ktap0 --dhcp --features 0x1983 "$R" /bin/sh -c \
+		'ip -4 addr show eth0 | grep inet; /bin/netprobe connect 192.168.77.1 7003 from-guest 20 &&
+		 /bin/netprobe serve 0.0.0.0 8083 from-guest2' > $T/out 2> $T/err &
+	vmpid=\$!
+	"$NP" connect 192.168.77.10 8083 from-host2 90 > $T/host2
+	wait \$vmpid
+	EOS
+	unshare -n bash "$T/tap.sh"; local rc=$?
+	if [ $rc -eq 0 ] && grep -q "inet 192.168.77.10/24" "$T/out" && grep -q "GOT from-host$" "$T/out" &&
+	   grep -q "GOT from-guest$" "$T/host" && grep -q "GOT from-guest2" "$T/host2" &&
+	   grep -q "GOT from-host2" "$T/out"; then
+		pass net-tap
+	else
+		cat "$T/dnsmasq.log" >> "$T/err" 2>/dev/null
+		fail net-tap "exit $rc"
+	fi
+}
+
+# The guest floods transmit (UDP) while the host floods receive (TCP through a port map): the
+# VMM's RSS stays under guest RAM + 64 MiB and the VM finishes normally.
+case_net_flood() {
+	local rc vmpid max=0 rss bound=$(( (256 + 64) * 1024 ))
+	fresh_root; : > "$T/host"
+	vm --mem 256 --map 18084:8084 -- /bin/sh -c '/bin/netprobe sink 0.0.0.0 8084 & /bin/netprobe udpflood 10.0.2.2 9 8; sleep 1; echo ALIVE' &
+	vmpid=$!
+	bg "$NP" source 127.0.0.1 18084 8 > "$T/host"
+	while kill -0 $vmpid 2>/dev/null; do
+		rss=$(awk '/VmRSS/ {print $2}' /proc/$(pgrep -n -f "net-run.*18084:8084")/status 2>/dev/null)
+		[ -n "$rss" ] && [ "$rss" -gt "$max" ] && max=$rss
+		sleep 0.5
+	done
+	wait $vmpid; rc=$?
+	if [ $rc -eq 0 ] && grep -q ALIVE "$T/out" && grep -q "UDPFLOOD" "$T/out" && [ "$max" -gt 0 ] &&
+	   [ "$max" -lt "$bound" ]; then
+		pass "net-flood (max RSS $((max / 1024)) MiB, bound $((bound / 1024)) MiB; $(grep -o 'UDPFLOOD [0-9]*' "$T/out"), $(grep -o 'SOURCE.*' "$T/host"))"
+	else
+		fail net-flood "exit $rc, max RSS $max kB (bound $bound kB)"
+	fi
+}
+
+for c in net_builtin_connect net_builtin_dns net_portmap net_passt net_unixstream net_unixgram net_tap net_flood; do
+	want "${c//_/-}" && "case_$c"
+done
+exit 0
