@@ -976,7 +976,7 @@ static int qcow2_open_backing(struct disk_qcow2 *q, const uint8_t *b, const stru
 static int qcow2_setup(struct disk_qcow2 *q, const uint8_t *b, const struct qcow2_hdr *h,
 		       const struct disk_cfg *cfg, unsigned depth)
 {
-	uint64_t file_size;
+	uint64_t file_size = 0;
 	int ret;
 
 	q->version = h->version;
