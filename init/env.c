@@ -43,12 +43,12 @@ int init_build_argv(const char *krun_init, char *const cmd_args[], size_t n_cmd,
 }
 
 /* HOME and TERM are always preset by the kernel, so the config may replace them. */
-static bool config_may_override(const char *name)
+static bool config_may_override_name(const char *entry)
 {
-	return !strcmp(name, "HOME") || !strcmp(name, "TERM");
+	return !strncmp(entry, "HOME=", 5) || !strncmp(entry, "TERM=", 5);
 }
 
-static int apply_one(const char *entry)
+static int apply_one(const char *entry, bool overwrite)
 {
 	const char *eq = strchr(entry, '=');
 	char *name;
@@ -59,7 +59,7 @@ static int apply_one(const char *entry)
 	name = strndup(entry, (size_t)(eq - entry));
 	if (!name)
 		return 0;
-	ret = setenv(name, eq + 1, config_may_override(name)) == 0;
+	ret = setenv(name, eq + 1, overwrite) == 0;
 	free(name);
 	return ret;
 }
@@ -70,7 +70,17 @@ int init_apply_config_env(const struct krun_config *cfg)
 	int n = 0;
 
 	for (i = 0; i < strvec_len(&cfg->env); i++)
-		n += apply_one(cfg->env.v[i]);
+		n += apply_one(cfg->env.v[i], config_may_override_name(cfg->env.v[i]));
+	return n;
+}
+
+int init_apply_exec_env(const struct krun_config *exec)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < strvec_len(&exec->env); i++)
+		n += apply_one(exec->env.v[i], true);
 	return n;
 }
 

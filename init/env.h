@@ -35,6 +35,15 @@ int init_build_argv(const char *krun_init, char *const cmd_args[], size_t n_cmd,
 int init_apply_config_env(const struct krun_config *cfg);
 
 /*
+ * Applies the Env of the VMM's exec file (/.krun_exec.json, which stands in
+ * for a kernel command line too small for the workload's argv/env) the way
+ * the kernel applies command-line variables: each replaces what is set. Call
+ * it before init_apply_config_env(), which then gives these variables the
+ * command line's precedence over the OCI config. Returns the number set.
+ */
+int init_apply_exec_env(const struct krun_config *exec);
+
+/*
  * Parses KRUN_RLIMITS, "ID=CUR:MAX[,ID=CUR:MAX...]" (surrounding double quotes
  * tolerated; CUR/MAX decimal, "-1" or "unlimited" = RLIM_INFINITY) into
  * (out), at most (max) entries, count in *n. Returns 0, or -EINVAL at the

@@ -27,6 +27,8 @@
 #define KRUN_IOCTL_EXIT_CODE	_IO('v', 2)
 
 #define DEFAULT_CONFIG_PATH	"/.krun_config.json"
+/* Set by the VMM when the workload's argv/env did not fit the kernel command line. */
+#define EXEC_FILE_VAR		"KRUN_EXEC_FILE"
 
 static const int forwarded_signals[] = {
 	SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2,
@@ -202,6 +204,26 @@ static void load_config(struct krun_config *cfg)
 		fprintf(stderr, "init: ignoring config %s: %s\n", path, strerror(-ret));
 }
 
+/*
+ * The exec file stands in for the command line: its Env is applied first (as
+ * the kernel applied the command line's) and its args take KRUN_INIT's place,
+ * so the OCI config (crun's only channel for the container's env) still
+ * applies underneath with upstream's precedence.
+ */
+static void load_exec_file(struct krun_config *exec)
+{
+	const char *path = getenv(EXEC_FILE_VAR);
+	int ret;
+
+	if (!path)
+		return;
+	ret = config_load(path, exec);
+	if (ret)
+		fprintf(stderr, "init: ignoring %s: %s\n", path, strerror(-ret));
+	unsetenv(EXEC_FILE_VAR);
+	init_apply_exec_env(exec);
+}
+
 static void apply_environment(const struct krun_config *cfg)
 {
 	const char *v, *host;
@@ -251,18 +273,24 @@ static void setup_system(void)
 
 int main(int argc, char **argv)
 {
-	struct krun_config cfg = { 0 };
-	const char *pid1 = getenv("KRUN_INIT_PID1");
-	char **wargv;
+	struct krun_config cfg = { 0 }, exec = { 0 };
+	const char *pid1 = getenv("KRUN_INIT_PID1"), *krun_init = getenv("KRUN_INIT");
+	char **wargv, **cmd = argv + 1;
+	size_t n_cmd = argc > 0 ? (size_t)argc - 1 : 0;
 
 	setup_system();
+	load_exec_file(&exec);
+	if (exec.args.n > 0) {
+		krun_init = exec.args.v[0];
+		cmd = exec.args.v + 1;
+		n_cmd = exec.args.n - 1;
+	}
 	load_config(&cfg);
 	apply_environment(&cfg);
 	setup_rlimits();
 	if (enter_workdir(&cfg))
 		finish(EXIT_SETUP_FAILED);
-	if (init_build_argv(getenv("KRUN_INIT"), argv + 1, argc > 0 ? (size_t)argc - 1 : 0,
-			    &cfg, &wargv))
+	if (init_build_argv(krun_init, cmd, n_cmd, &cfg, &wargv))
 		finish(EXIT_SETUP_FAILED);
 	if (pid1 && pid1[0] == '1')
 		finish(exec_workload(wargv));

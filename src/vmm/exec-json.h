@@ -6,9 +6,12 @@
 
 struct krun_config;
 
-/* Where the root virtio-fs serves it, and how init is told (KRUN_CONFIG). */
+/*
+ * Where the root virtio-fs serves it, and how init is told: not KRUN_CONFIG,
+ * which names the OCI config (/.krun_config.json from crun) that must still apply.
+ */
 #define EXEC_JSON_NAME	".krun_exec.json"
-#define EXEC_JSON_ENV	"KRUN_CONFIG=/" EXEC_JSON_NAME
+#define EXEC_JSON_ENV	"KRUN_EXEC_FILE=/" EXEC_JSON_NAME
 
 /*
  * {"args": [exec_path, argv...], "Env": [env...]} with JSON escapes, so any

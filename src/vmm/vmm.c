@@ -188,7 +188,7 @@ static int vmm_load_initramfs(struct vmm *v, struct boot_info *bi)
 /*
  * The guest kernel's command line has no escapes and small limits. When the
  * workload's argv/env do not fit, they travel as a JSON file on the root
- * virtio-fs instead (the init reads KRUN_CONFIG), so nothing is refused that
+ * virtio-fs instead (the init reads KRUN_EXEC_FILE), so nothing is refused that
  * upstream would only have garbled.
  */
 static int vmm_build_cmdline(struct vmm *v, char **cmdline)

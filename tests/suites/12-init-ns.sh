@@ -102,6 +102,13 @@ printf '%s' '{"Cmd":["/bin/probe","args","from-krun-config"]}' >"$work/root/alt.
 out=$(run_init KRUN_CONFIG=/alt.json -- ignored)
 expect krun-config-path "$out" "<from-krun-config>"
 
+# The VMM's exec file (argv/env too big for the command line) and crun's OCI config both apply.
+set_config '{"process":{"args":["/bin/sh"],"env":["FROM_CFG=yes","BOTH=cfg"],"cwd":"/tmp"}}'
+printf '%s' '{"args":["/bin/probe","env"],"Env":["BOTH=exec","Q=a\"b"]}' >"$work/root/.krun_exec.json"
+out=$(run_init KRUN_EXEC_FILE=/.krun_exec.json -- ignored)
+expect exec-file-and-config "$out" "FROM_CFG=yes" "BOTH=exec" 'Q=a"b'
+rm -f "$work/root/.krun_exec.json"
+
 set_config '{"process":{"args":["/bin/probe", "truncated'
 out=$(run_init -- -c "echo fallback")
 expect malformed-config "$out" "fallback"

@@ -103,6 +103,37 @@ static void test_config_env(void)
 	config_free(&cfg);
 }
 
+/* The exec file replaces command-line variables, then the OCI config applies under it. */
+static void test_exec_env_then_config(void)
+{
+	struct krun_config exec, cfg;
+	const char *v;
+
+	clearenv();
+	setenv("HOME", "/", 1);
+	setenv("TERM", "linux", 1);
+	CHECK_EQ(parse("{\"args\":[\"/bin/x\"],\"Env\":[\"BOTH=exec\",\"HOME=/home/e\",\"ONLY_EXEC=1\"]}",
+		       &exec), 0);
+	CHECK_EQ(parse("{\"process\":{\"env\":[\"BOTH=cfg\",\"ONLY_CFG=2\",\"PATH=/cfg/bin\",\"HOME=/root\"]}}",
+		       &cfg), 0);
+	CHECK_EQ(init_apply_exec_env(&exec), 3);
+	v = getenv("HOME");
+	CHECK(v && !strcmp(v, "/home/e"));
+	CHECK_EQ(init_apply_config_env(&cfg), 4);
+	v = getenv("BOTH");
+	CHECK(v && !strcmp(v, "exec"));
+	v = getenv("ONLY_EXEC");
+	CHECK(v && !strcmp(v, "1"));
+	v = getenv("ONLY_CFG");
+	CHECK(v && !strcmp(v, "2"));
+	v = getenv("PATH");
+	CHECK(v && !strcmp(v, "/cfg/bin"));
+	v = getenv("HOME"); /* the config replaces HOME and TERM, as over the command line */
+	CHECK(v && !strcmp(v, "/root"));
+	config_free(&exec);
+	config_free(&cfg);
+}
+
 static void test_rlimits_ok(void)
 {
 	struct rlimit_entry e[4];
@@ -167,6 +198,7 @@ RUN(test_argv_krun_init_wins);
 RUN(test_argv_from_config);
 RUN(test_argv_default_shell);
 RUN(test_config_env);
+RUN(test_exec_env_then_config);
 RUN(test_rlimits_ok);
 RUN(test_rlimits_bad);
 RUN(test_cmdline_flag);
