@@ -35,8 +35,8 @@ void ctx_put(void);
 struct krun_config *ctx_take(uint32_t id);
 
 /*
- * libkrunfw.so.5, opened once by the first krun_create_ctx so it is found
- * before the caller chroots. 0, or -ENOENT when it cannot be loaded.
+ * libkrunfw.so.5, opened once, when libkrun is loaded (a constructor), so it
+ * is found before the caller chroots. 0, or -ENOENT when it cannot be loaded.
  */
 int krunfw_load(void);
 
