@@ -1,24 +1,38 @@
-/* src/api/api-gpu.c: GPU, display, input and vhost-user entry points: none of these devices exist here (-ENOTSUP). */
+/* src/api/api-gpu.c: GPU, display, input and vhost-user entry points: GPU options are stored, the devices do not exist (-ENOTSUP). */
 #include <errno.h>
 
 #include "libkrun.h"
 #include "api/api.h"
+#include "api/config.h"
+#include "util/log.h"
+
+/*
+ * Upstream v1.19 stores the virglrenderer flags and returns 0 (muvm calls
+ * this unconditionally, crun when asked to); the VM simply has no GPU yet.
+ */
+static int set_gpu(struct krun_config *cfg, uint32_t virgl_flags, uint64_t shm_size)
+{
+	cfg->gpu_virgl_flags = virgl_flags;
+	cfg->gpu_shm_size = shm_size;
+	log_warn_once("GPU options stored, but this libkrun has no virtio-gpu device: the guest gets none");
+	return 0;
+}
+
+KRUN_API int32_t krun_set_gpu_options(uint32_t ctx_id, uint32_t virgl_flags)
+{
+	return CTX_CALL(ctx_id, set_gpu(cfg, virgl_flags, 0));
+}
+
+KRUN_API int32_t krun_set_gpu_options2(uint32_t ctx_id, uint32_t virgl_flags, uint64_t shm_size)
+{
+	return CTX_CALL(ctx_id, set_gpu(cfg, virgl_flags, shm_size));
+}
 
 /*
  * Each call still checks the context first, so a stale id is reported as
  * such; then it says the device is unavailable instead of silently building
  * a VM without it.
  */
-KRUN_API int32_t krun_set_gpu_options(uint32_t ctx_id, uint32_t virgl_flags)
-{
-	return CTX_CALL(ctx_id, -ENOTSUP);
-}
-
-KRUN_API int32_t krun_set_gpu_options2(uint32_t ctx_id, uint32_t virgl_flags, uint64_t shm_size)
-{
-	return CTX_CALL(ctx_id, -ENOTSUP);
-}
-
 KRUN_API int32_t krun_add_display(uint32_t ctx_id, uint32_t width, uint32_t height)
 {
 	return CTX_CALL(ctx_id, -ENOTSUP);

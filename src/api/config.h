@@ -199,6 +199,8 @@ struct krun_config {
 	size_t nr_port_map;
 
 	bool snd_enabled;		/* stored only: upstream v1.19 has no sound device */
+	uint32_t gpu_virgl_flags;	/* stored only: no virtio-gpu yet */
+	uint64_t gpu_shm_size;		/* stored only; 0 = krun_set_gpu_options's default */
 };
 
 /* Fill (cfg) with the defaults of a fresh context. */
