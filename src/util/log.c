@@ -16,6 +16,18 @@ static const char *const level_names[] = {
 	[LOG_DEBUG] = "DEBUG", [LOG_TRACE] = "TRACE",
 };
 
+/* env_logger's level colors (SGR codes), used when the style asks for color. */
+static const char *const level_colors[] = {
+	[LOG_ERROR] = "31", [LOG_WARN] = "33", [LOG_INFO] = "32",
+	[LOG_DEBUG] = "34", [LOG_TRACE] = "36",
+};
+
+/* (color) 0 = auto: only when the sink is a terminal. */
+static bool use_color(int fd)
+{
+	return log_color == 1 || (log_color == 0 && isatty(fd));
+}
+
 void log_configure(int fd, enum log_level level, int color)
 {
 	log_fd = fd;
@@ -44,8 +56,13 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	if (!log_enabled(level))
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	n = snprintf(buf, sizeof(buf), "[%lld.%03ld %s libkrun] ",
-		     (long long)ts.tv_sec, ts.tv_nsec / 1000000, level_names[level]);
+	if (use_color(fd))
+		n = snprintf(buf, sizeof(buf), "[%lld.%03ld \033[%sm%s\033[0m libkrun] ",
+			     (long long)ts.tv_sec, ts.tv_nsec / 1000000, level_colors[level],
+			     level_names[level]);
+	else
+		n = snprintf(buf, sizeof(buf), "[%lld.%03ld %s libkrun] ",
+			     (long long)ts.tv_sec, ts.tv_nsec / 1000000, level_names[level]);
 	va_start(ap, fmt);
 	m = vsnprintf(buf + n, sizeof(buf) - n - 1, fmt, ap);
 	va_end(ap);
