@@ -48,19 +48,35 @@ static int mount_one(const struct mount_spec *m)
 	return m->required ? -errno : 0;
 }
 
-/* Without /dev on the root fs the kernel could not open a console for us. */
+/*
+ * True if fd (i) is missing, or is the console through another inode than
+ * (con): the kernel opened /dev/console on the root fs before devtmpfs hid
+ * it, and ttyname() (so `tty`) fails on a path that now names another inode.
+ */
+static bool stdio_needs_console(int i, const struct stat *con)
+{
+	struct stat st;
+
+	if (fstat(i, &st) < 0)
+		return true;
+	return S_ISCHR(st.st_mode) && st.st_rdev == con->st_rdev &&
+	       (st.st_dev != con->st_dev || st.st_ino != con->st_ino);
+}
+
+/* Points fds 0-2 at devtmpfs's /dev/console where they are missing or on the hidden node. */
 static void ensure_stdio(void)
 {
-	int fd;
+	struct stat con;
+	int fd, i;
 
-	if (fcntl(0, F_GETFD) >= 0 && fcntl(1, F_GETFD) >= 0 && fcntl(2, F_GETFD) >= 0)
-		return;
+	/* A missing fd 0-2 gets this very fd: it then stays open as that one. */
 	fd = open("/dev/console", O_RDWR | O_NOCTTY);
 	if (fd < 0)
 		return;
-	for (int i = 0; i < 3; i++)
-		if (fcntl(i, F_GETFD) < 0)
-			dup2(fd, i);
+	if (fstat(fd, &con) == 0)
+		for (i = 0; i < 3; i++)
+			if (i != fd && stdio_needs_console(i, &con))
+				dup2(fd, i);
 	if (fd > 2)
 		close(fd);
 }
