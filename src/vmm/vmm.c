@@ -320,14 +320,17 @@ static int vmm_build(struct vmm *v)
 	return ret;
 }
 
-/* Upstream names the process "VM:$HOSTNAME" when the guest gets a hostname. */
-static void vmm_set_name(const struct krun_config *cfg)
+/*
+ * Upstream names the process "VM:$HOSTNAME" from the host's environment (crun
+ * runs us with the container's env, where podman put the container's name).
+ */
+static void vmm_set_name(void)
 {
+	const char *host = getenv("HOSTNAME");
 	char name[16] = "libkrun VM";
 
-	for (char *const *e = cfg_env(cfg); e && *e; e++)
-		if (!strncmp(*e, "HOSTNAME=", 9) && (*e)[9])
-			snprintf(name, sizeof(name), "VM:%s", *e + 9);
+	if (host && *host)
+		snprintf(name, sizeof(name), "VM:%s", host);
 	prctl(PR_SET_NAME, name);
 }
 
@@ -340,7 +343,7 @@ int vmm_start_enter(struct krun_config *cfg)
 		return -ENOMEM;
 	v->cfg = cfg;
 	cmdline_init(&v->devices);
-	vmm_set_name(cfg);
+	vmm_set_name();
 	ret = vmm_build(v);
 	if (!ret)
 		ret = vcpu_start_all(&v->vm);
