@@ -66,8 +66,9 @@ $(BUILD)/libkrun.so.$(ABI_VERSION): $(LIB_SO)
 $(BUILD)/libkrun.so: $(LIB_SO)
 	$(Q)ln -sf libkrun.so.$(FULL_VERSION) $@
 
+PC_SUBST = sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCDIR@|$(INCDIR)|; s|@VERSION@|$(FULL_VERSION)|'
 $(BUILD)/libkrun.pc: libkrun.pc.in Makefile
-	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCDIR@|$(INCDIR)|; s|@VERSION@|$(FULL_VERSION)|' $< > $@
+	$(Q)$(PC_SUBST) $< > $@
 
 # Installs the Debian packages the build and tests need (idempotent).
 deps:
@@ -92,7 +93,9 @@ install: all
 	ln -sf libkrun.so.$(FULL_VERSION) $(DESTDIR)$(LIBDIR)/libkrun.so.$(ABI_VERSION)
 	ln -sf libkrun.so.$(FULL_VERSION) $(DESTDIR)$(LIBDIR)/libkrun.so
 	install -m 0644 include/libkrun.h include/libkrun_display.h include/libkrun_input.h $(DESTDIR)$(INCDIR)/
-	install -m 0644 $(BUILD)/libkrun.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	# Generated again: PREFIX/LIBDIR given to "make install" may differ from the build's.
+	$(PC_SUBST) libkrun.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/libkrun.pc
+	chmod 0644 $(DESTDIR)$(LIBDIR)/pkgconfig/libkrun.pc
 	$(Q)$(MAKE) --no-print-directory install-extra
 
 .PHONY: install-extra

@@ -64,3 +64,15 @@ if command -v "${CXX:-g++}" >/dev/null; then
 		fail link/cxx-headers "$(head -3 "$tmp/cxx.log" | tr '\n' ' ')"
 	fi
 fi
+
+# "make install PREFIX=/usr" after a build with the default prefix: the installed .pc says /usr.
+root2=$tmp/root2
+if make --no-print-directory -s install DESTDIR="$root2" PREFIX=/usr >"$tmp/install2.log" 2>&1 &&
+   pc=$root2/usr/lib64/pkgconfig && [ -f "$pc/libkrun.pc" ]; then
+	got="$(PKG_CONFIG_PATH=$pc PKG_CONFIG_LIBDIR=$pc pkg-config --variable=prefix libkrun) $(PKG_CONFIG_PATH=$pc PKG_CONFIG_LIBDIR=$pc pkg-config --libs libkrun)"
+	got=${got%% }
+	if [ "$got" = "/usr -L/usr/lib64 -lkrun" ]; then echo "PASS link/pc-install-prefix"
+	else fail link/pc-install-prefix "installed libkrun.pc gives '$got'"; fi
+else
+	fail link/pc-install-prefix "make install PREFIX=/usr failed: $(tail -3 "$tmp/install2.log" | tr '\n' ' ')"
+fi
