@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# tests/suites/45-clients.sh: real clients on our library, in the nested VM: Debian's crun built with
+# its krun handler (tools/build-crun.sh, cached) runs OCI bundles, plus the guest behaviour clients
+# rely on (tty naming, process name). podman has its own opt-in suite (90-podman.sh).
+set -u
+cd "$(dirname "$0")/../.."
+B=${BUILD:-build}
+export BUILD=$B
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+for f in "$B/libkrun.so.1" "$B/libkrunfw.so.5" "$B/examples/chroot_vm" "$B/tests/e2e/krun-run" "$B/rootfs/bin/probe"; do
+	if [ ! -e "$f" ]; then
+		echo "SKIP clients: $f is not built (make all check targets first)"
+		exit 0
+	fi
+done
+# Built on the host (apt and the cache are there), never inside the nested VM.
+if crun=$(tools/build-crun.sh 2>"$log"); then
+	cmd='tests/clients/guest.sh; tests/clients/crun.sh "$1"'
+else
+	echo "SKIP crun: could not build Debian's crun with --with-libkrun: $(tail -n 3 "$log" | tr '\n' ' ')"
+	cmd='tests/clients/guest.sh'
+fi
+# Two vCPUs in L1, so a cpuset can be seen to shrink the guest (crun-cpus).
+WITH_KVM_SMP=${WITH_KVM_SMP:-2} exec tests/harness/with-kvm sh -c "$cmd" sh "${crun:-}"
