@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/suites/45-clients.sh: real clients on our library, in the nested VM: Debian's crun built with
 # its krun handler (tools/build-crun.sh, cached) runs OCI bundles, plus the guest behaviour clients
-# rely on (tty naming, process name). podman has its own opt-in suite (90-podman.sh).
+# rely on (tty naming, process name). podman has its own suite (46-podman.sh).
 set -u
 cd "$(dirname "$0")/../.."
 B=${BUILD:-build}
