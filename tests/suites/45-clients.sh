@@ -23,4 +23,5 @@ else
 	cmd='tests/clients/guest.sh'
 fi
 # Two vCPUs in L1, so a cpuset can be seen to shrink the guest (crun-cpus).
-WITH_KVM_SMP=${WITH_KVM_SMP:-2} exec tests/harness/with-kvm sh -c "$cmd" sh "${crun:-}"
+# One L1 for all cases; on a loaded 2-core machine they need more than with-kvm's default 900 s.
+WITH_KVM_TIMEOUT=${WITH_KVM_TIMEOUT:-2400} WITH_KVM_SMP=${WITH_KVM_SMP:-2} exec tests/harness/with-kvm sh -c "$cmd" sh "${crun:-}"

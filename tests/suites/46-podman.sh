@@ -23,4 +23,4 @@ if ! crun=$(tools/build-crun.sh 2>"$log"); then
 	echo "SKIP podman: could not build Debian's crun with --with-libkrun: $(tail -n 3 "$log" | tr '\n' ' ')"
 	exit 0
 fi
-exec tests/harness/with-kvm tests/clients/podman.sh "$crun"
+WITH_KVM_TIMEOUT=${WITH_KVM_TIMEOUT:-1800} exec tests/harness/with-kvm tests/clients/podman.sh "$crun"
