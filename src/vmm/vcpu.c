@@ -29,6 +29,13 @@ int vcpu_create_all(struct vm *vm, unsigned n, uint64_t entry, bool nested)
 	ret = cpu_get_supported_cpuid(vm->kvm_fd, &supported);
 	if (ret)
 		return ret;
+	/* Like upstream, asking for nesting where the host cannot give it is a start error. */
+	if (nested && !cpu_has_virt_ext(supported)) {
+		log_err("nested virtualization requested (krun_set_nested_virt) but the host KVM "
+			"offers no VMX/SVM to guests (needs kvm_intel/kvm_amd loaded with nested=1)");
+		free(supported);
+		return -ENOTSUP;
+	}
 	csize = sizeof(*supported) + supported->nent * sizeof(supported->entries[0]);
 	c = malloc(csize);
 	vm->vcpu_fds = calloc(n, sizeof(int));

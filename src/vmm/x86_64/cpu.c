@@ -36,6 +36,22 @@ int cpu_get_supported_cpuid(int kvm_fd, struct kvm_cpuid2 **out)
 	return 0;
 }
 
+#define CPUID1_ECX_VMX		(1U << 5)
+#define CPUID81_ECX_SVM		(1U << 2)
+
+bool cpu_has_virt_ext(const struct kvm_cpuid2 *c)
+{
+	for (unsigned i = 0; i < c->nent; i++) {
+		const struct kvm_cpuid_entry2 *e = &c->entries[i];
+
+		if (e->function == 1 && (e->ecx & CPUID1_ECX_VMX))
+			return true;
+		if (e->function == 0x80000001 && (e->ecx & CPUID81_ECX_SVM))
+			return true;
+	}
+	return false;
+}
+
 void cpu_filter_cpuid(struct kvm_cpuid2 *c, unsigned index, unsigned ncpus, bool nested)
 {
 	for (unsigned i = 0; i < c->nent; i++) {
@@ -54,7 +70,7 @@ void cpu_filter_cpuid(struct kvm_cpuid2 *c, unsigned index, unsigned ncpus, bool
 			 */
 			e->ecx |= 1U << 24;
 			if (!nested)
-				e->ecx &= ~(1U << 5); /* VMX */
+				e->ecx &= ~CPUID1_ECX_VMX;
 			if (ncpus > 1)
 				e->edx |= 1U << 28; /* HTT */
 			else
@@ -79,7 +95,7 @@ void cpu_filter_cpuid(struct kvm_cpuid2 *c, unsigned index, unsigned ncpus, bool
 			break;
 		case 0x80000001:
 			if (!nested)
-				e->ecx &= ~(1U << 2); /* SVM */
+				e->ecx &= ~CPUID81_ECX_SVM;
 			break;
 		default:
 			break;

@@ -11,6 +11,12 @@ struct kvm_cpuid2;
 int cpu_get_supported_cpuid(int kvm_fd, struct kvm_cpuid2 **out);
 
 /*
+ * True when (c), KVM's supported CPUID, offers VMX or SVM to guests: KVM reports
+ * them only when the host's kvm_intel/kvm_amd runs with nested=1 on capable hardware.
+ */
+bool cpu_has_virt_ext(const struct kvm_cpuid2 *c);
+
+/*
  * Adjust a copy of the supported CPUID for vCPU (index) of (ncpus):
  * APIC ids, topology, hypervisor bit; VMX/SVM hidden unless (nested).
  */
