@@ -217,7 +217,11 @@ static void load_exec_file(struct krun_config *exec)
 
 	if (!path)
 		return;
-	ret = config_load(path, exec);
+	/* The VMM serves it on the root we started from, also when a root disk replaced it since. */
+	if (vmm_root_fd >= 0 && path[0] == '/')
+		ret = load_config_at_vmm_root(path, exec);
+	else
+		ret = config_load(path, exec);
 	if (ret)
 		fprintf(stderr, "init: ignoring %s: %s\n", path, strerror(-ret));
 	unsetenv(EXEC_FILE_VAR);
