@@ -1,4 +1,4 @@
-/* tests/guest/sha256.h: SHA-256 (FIPS 180-4) for test programs, so guest and host compare data without extra tools (same code as probe.c). */
+/* tests/guest/sha256.h: SHA-256 (FIPS 180-4) for test programs, so guest and host compare data without extra tools. */
 #ifndef TESTS_GUEST_SHA256_H
 #define TESTS_GUEST_SHA256_H
 

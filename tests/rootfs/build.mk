@@ -9,7 +9,7 @@ rootfs: $(ROOTFS_STAMP)
 probe: $(PROBE_BIN)
 CHECK_TARGETS	+= rootfs
 
-$(PROBE_BIN): tests/guest/probe.c tests/rootfs/build.mk
+$(PROBE_BIN): tests/guest/probe.c tests/guest/sha256.h tests/rootfs/build.mk
 	@mkdir -p $(dir $@)
 	$(Q)$(INIT_CC) $(INIT_CFLAGS) $(INIT_LDFLAGS) -o $@ $<
 
