@@ -2,7 +2,11 @@
 #include "vmm/mem.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 int gmem_add(struct guest_mem *m, gpa_t gpa, uint64_t size, void *hva)
 {
@@ -65,4 +69,41 @@ int gmem_write(const struct guest_mem *m, gpa_t gpa, const void *src, uint64_t l
 		return -EFAULT;
 	memcpy(p, src, len);
 	return 0;
+}
+
+int gmem_map_file(const char *path, void **out, size_t *size, size_t align_to)
+{
+	struct stat st;
+	size_t len;
+	void *p;
+	int fd, ret = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		ret = -errno;
+		goto out_close;
+	}
+	if (st.st_size <= 0) {
+		ret = -EINVAL;
+		goto out_close;
+	}
+	len = ((size_t)st.st_size + align_to - 1) & ~(align_to - 1);
+	/* File pages past EOF would SIGBUS: reserve the span anonymous, then lay the file over it. */
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		ret = -errno;
+		goto out_close;
+	}
+	if (mmap(p, st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, 0) == MAP_FAILED) {
+		ret = -errno;
+		munmap(p, len);
+		goto out_close;
+	}
+	*out = p;
+	*size = st.st_size;
+out_close:
+	close(fd);
+	return ret;
 }

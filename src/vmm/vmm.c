@@ -42,30 +42,6 @@ int vmm_own_fd(struct vmm *v, int fd)
 	return fd;
 }
 
-/* Map a whole file read-only-private into memory; the guest may write to its copy. */
-static int map_file(const char *path, void **out, size_t *size, size_t align_to)
-{
-	struct stat st;
-	void *p;
-	int fd, ret;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || st.st_size <= 0) {
-		ret = st.st_size <= 0 ? -EINVAL : -errno;
-		close(fd);
-		return ret;
-	}
-	*size = st.st_size;
-	p = mmap(NULL, ALIGN_UP(*size, align_to), PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
-	ret = p == MAP_FAILED ? -errno : 0;
-	close(fd);
-	if (!ret)
-		*out = p;
-	return ret;
-}
-
 static int vmm_load_kernel_image(struct vmm *v)
 {
 	const struct krun_config *cfg = v->cfg;
@@ -79,7 +55,7 @@ static int vmm_load_kernel_image(struct vmm *v)
 		k->size = size;
 		return ret;
 	}
-	ret = map_file(cfg->kernel_path, &p, &size, 64 << 10);
+	ret = gmem_map_file(cfg->kernel_path, &p, &size, 64 << 10);
 	if (ret) {
 		log_err("vmm: cannot read kernel %s: %s", cfg->kernel_path, strerror(-ret));
 		return ret;
@@ -166,7 +142,7 @@ static int vmm_load_initramfs(struct vmm *v, struct boot_info *bi)
 	uint64_t gpa;
 	int ret;
 
-	ret = map_file(v->cfg->initramfs_path, &p, &size, PAGE_SIZE_4K);
+	ret = gmem_map_file(v->cfg->initramfs_path, &p, &size, PAGE_SIZE_4K);
 	if (ret) {
 		log_err("vmm: cannot read initramfs %s: %s", v->cfg->initramfs_path, strerror(-ret));
 		return ret;

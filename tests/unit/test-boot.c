@@ -2,7 +2,10 @@
 #include <asm/bootparam.h>
 #include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "test.h"
 #include "vmm/bus.h"
@@ -44,6 +47,31 @@ static int bus_hits;
 static void bus_w(void *o, uint64_t off, const void *d, unsigned len)
 {
 	bus_hits += (int)off + 100;
+}
+
+/*
+ * A kernel image mapped with its size rounded up (RAW kernels: 64 KiB) must not
+ * raise SIGBUS past the file's last page: the tail reads as zeroes and takes writes.
+ */
+static void test_map_file_tail(void)
+{
+	char path[] = "/tmp/krun-test-mapfile-XXXXXX";
+	uint8_t buf[5000], *p;
+	size_t size = 0;
+	int fd = mkstemp(path);
+
+	CHECK(fd >= 0);
+	memset(buf, 0xab, sizeof(buf));
+	CHECK(write(fd, buf, sizeof(buf)) == (ssize_t)sizeof(buf));
+	close(fd);
+	CHECK(gmem_map_file(path, (void **)&p, &size, 64 << 10) == 0);
+	unlink(path);
+	CHECK_EQ(size, sizeof(buf));
+	CHECK(p[0] == 0xab && p[4999] == 0xab && p[5000] == 0);
+	CHECK(p[(64 << 10) - 1] == 0);	/* the last byte of the rounded span */
+	p[(64 << 10) - 1] = 1;
+	munmap(p, 64 << 10);
+	CHECK(gmem_map_file("/nonexistent/kernel", (void **)&p, &size, 4096) == -ENOENT);
 }
 
 static void test_bus_dispatch(void)
@@ -205,6 +233,7 @@ static void test_elf_loader(void)
 
 TEST_MAIN_BEGIN("boot")
 	RUN(test_gmem_bounds);
+	RUN(test_map_file_tail);
 	RUN(test_bus_dispatch);
 	RUN(test_zero_page);
 	RUN(test_cmdline_limit);
