@@ -29,8 +29,8 @@ BASE_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=address,undefined
 endif
 LIB_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden
-# libslirp (the built-in network) is linked dynamically; only krun_* is exported.
-LIB_LIBS := -pthread -ldl -lslirp
+# libslirp (the built-in network) and libseccomp (the sandbox) are linked dynamically; only krun_* is exported.
+LIB_LIBS := -pthread -ldl -lslirp -lseccomp
 
 # Every .c below src/ is part of the library; adding a file needs no Makefile change.
 LIB_SRCS := $(sort $(shell find src -name '*.c'))

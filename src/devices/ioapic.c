@@ -8,6 +8,10 @@
 #include "devices/legacy.h"
 #include "util/log.h"
 #include "vmm/x86_64/layout.h"
+#include <sys/syscall.h>
+#include <linux/kvm.h>
+
+#include "sandbox/lists.h"
 
 #define IOAPIC_MAX_REDIR	(IOAPIC_PINS - 1)
 #define IOAPIC_ID_SHIFT		24
@@ -216,3 +220,11 @@ err:
 	free(io);
 	return ret;
 }
+
+/* Sandbox (x86_64): The vCPU that reprograms a redirection entry replaces the GSI routes. */
+#ifdef __x86_64__
+static const unsigned long ioapic_sbx_ioctls[] = { KVM_SET_GSI_ROUTING };
+const struct sbx_list ioapic_sbx = SBX_IOCTLS("ioapic", ioapic_sbx_ioctls);
+#else
+const struct sbx_list ioapic_sbx = { .name = "ioapic" };
+#endif

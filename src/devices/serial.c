@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "vmm/vm.h"
+#include <sys/syscall.h>
+#include "sandbox/lists.h"
 
 #define UART_RBR_THR	0
 #define UART_IER	1
@@ -113,3 +115,13 @@ int serial_create(struct vm *vm, unsigned index, int in_fd, int out_fd)
 		free(s);
 	return ret;
 }
+
+/* Sandbox (x86_64): A vCPU reading the receive register reads the host input. */
+#ifdef __x86_64__
+static const int serial_sbx_syscalls[] = {
+	__NR_read,
+};
+const struct sbx_list serial_sbx = SBX_SYSCALLS("serial", serial_sbx_syscalls);
+#else
+const struct sbx_list serial_sbx = { .name = "serial" };
+#endif

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <linux/virtio_blk.h>
@@ -14,6 +13,8 @@
 #include "disk/disk.h"
 #include "util/iov.h"
 #include "util/log.h"
+#include <sys/syscall.h>
+#include "sandbox/lists.h"
 
 #define VTBLK_QUEUE_SIZE	256
 #define VTBLK_HDR_SIZE		16	/* struct virtio_blk_outhdr */
@@ -36,7 +37,6 @@ struct vtblk {
 	char id[VIRTIO_BLK_ID_BYTES];	/* block_id, NUL-padded, not terminated when 20 bytes */
 	int wake_fd;			/* eventfd: the queue was kicked */
 	pthread_t worker;
-	bool worker_started;
 	/* Held by the worker around each request and by vtblk_shutdown(): no request outlives the exit flush. */
 	pthread_mutex_t io_lock;
 	struct vq_chain chain;		/* worker only */
@@ -181,13 +181,16 @@ static void vtblk_drain(struct vtblk *b, struct virtqueue *vq)
 	}
 }
 
-/* Disk I/O blocks, so it runs here rather than on the event loop. */
+/*
+ * Disk I/O blocks, so it runs here rather than on the event loop. Started by
+ * vtblk_create() so that it is sandboxed before the vCPUs run; it serves the
+ * queue only once the driver is ready.
+ */
 static void *vtblk_worker(void *arg)
 {
 	struct vtblk *b = arg;
 	uint64_t n;
 
-	prctl(PR_SET_NAME, "virtio-blk");
 	for (;;) {
 		if (read(b->wake_fd, &n, sizeof(n)) < 0 && errno != EINTR)
 			break;
@@ -204,20 +207,6 @@ static void vtblk_notify(struct vdev *dev, unsigned q)
 
 	if (write(b->wake_fd, &one, sizeof(one)) < 0)
 		log_warn_once("virtio-blk: waking the worker: %s", strerror(errno));
-}
-
-static int vtblk_activate(struct vdev *dev)
-{
-	struct vtblk *b = container_of(dev, struct vtblk, vdev);
-	int ret;
-
-	if (b->worker_started)
-		return 0;
-	ret = pthread_create(&b->worker, NULL, vtblk_worker, b);
-	if (ret)
-		return -ret;
-	b->worker_started = true;
-	return 0;
 }
 
 static int vtblk_config_read(struct vdev *dev, uint64_t off, void *buf, unsigned len)
@@ -238,7 +227,6 @@ static const struct vdev_ops vtblk_ops = {
 		    VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX) | VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC),
 	.config_size = sizeof(struct virtio_blk_config),
 	.config_read = vtblk_config_read,
-	.activate = vtblk_activate,
 	.notify = vtblk_notify,
 };
 
@@ -256,6 +244,9 @@ static void vtblk_fill_config(struct vtblk *b)
 	c->max_write_zeroes_seg = VTBLK_MAX_DISCARD_SEG;
 	c->write_zeroes_may_unmap = 1;
 }
+
+static const struct sbx_list *const vtblk_lists[] = { &vtblk_sbx, &disk_sbx };
+static const struct sbx_role vtblk_role = { "virtio-blk", vtblk_lists, SBX_N(vtblk_lists) };
 
 int vtblk_create(struct guest_mem *mem, struct disk *disk, const char *id, struct vdev **out)
 {
@@ -281,8 +272,13 @@ int vtblk_create(struct guest_mem *mem, struct disk *disk, const char *id, struc
 	else
 		b->vdev.host_features |= VIRTIO_BIT(VIRTIO_BLK_F_DISCARD) |
 					 VIRTIO_BIT(VIRTIO_BLK_F_WRITE_ZEROES);
+	ret = sbx_thread_create(&b->worker, "virtio-blk", &vtblk_role, vtblk_worker, b);
+	if (ret)
+		goto err_vdev;
 	*out = &b->vdev;
 	return 0;
+err_vdev:
+	vdev_destroy(&b->vdev);
 err_close:
 	close(b->wake_fd);
 err_free:
@@ -300,3 +296,13 @@ void vtblk_shutdown(struct vdev *dev)
 	disk_close(b->disk);
 	b->disk = NULL;
 }
+
+/* Sandbox (x86_64): The worker sleeps on its wake eventfd. */
+#ifdef __x86_64__
+static const int vtblk_sbx_syscalls[] = {
+	__NR_read,
+};
+const struct sbx_list vtblk_sbx = SBX_SYSCALLS("virtio-blk", vtblk_sbx_syscalls);
+#else
+const struct sbx_list vtblk_sbx = { .name = "virtio-blk" };
+#endif

@@ -14,6 +14,10 @@
 
 #include "util/log.h"
 #include "vmm/event.h"
+#include <sys/syscall.h>
+#include <sys/ioctl.h>
+
+#include "sandbox/lists.h"
 
 #define VTCON_QUEUE_SIZE	32
 #define VTCON_MAX_PORTS		31
@@ -409,3 +413,16 @@ int vtcon_create(struct guest_mem *mem, struct ev_loop *loop,
 	*out = &c->vdev;
 	return 0;
 }
+
+/* Sandbox (x86_64): Console ports: host tty/pipe I/O, terminal modes restored at exit, window size on SIGWINCH. */
+#ifdef __x86_64__
+static const int console_sbx_syscalls[] = {
+	__NR_read, __NR_readv, __NR_writev, __NR_write,
+	/* dup'd stdio may be pipes or sockets */
+	__NR_recvfrom, __NR_sendto, __NR_fcntl,
+};
+static const unsigned long console_sbx_ioctls[] = { TCGETS, TCSETS, TCSETSW, TCSETSF, TIOCGWINSZ };
+const struct sbx_list console_sbx = SBX_LIST("console", console_sbx_syscalls, console_sbx_ioctls);
+#else
+const struct sbx_list console_sbx = { .name = "console" };
+#endif

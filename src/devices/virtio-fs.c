@@ -7,13 +7,14 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <linux/virtio_fs.h>
 
 #include "fuse/fuse-server.h"
 #include "util/log.h"
+#include <sys/syscall.h>
+#include "sandbox/lists.h"
 
 #define VTFS_QUEUE_SIZE	1024
 #define VTFS_NUM_QUEUES	2	/* hiprio, one request queue */
@@ -26,7 +27,6 @@ struct vtfs {
 	struct vtfs_cfg cfg;
 	int wake_fd;		/* eventfd: queues were kicked */
 	pthread_t worker;
-	bool worker_started;
 	struct vq_chain chain;	/* worker thread only */
 };
 
@@ -49,13 +49,16 @@ static void vtfs_drain(struct vtfs *fs, struct virtqueue *vq)
 	}
 }
 
-/* Requests may block on host I/O, so they run here rather than on the event loop. */
+/*
+ * Requests may block on host I/O, so they run here rather than on the event
+ * loop. The thread exists from vtfs_create() on (it must, to get its own
+ * sandbox filter before the vCPUs run) but only serves queues the driver made ready.
+ */
 static void *vtfs_worker(void *arg)
 {
 	struct vtfs *fs = arg;
 	uint64_t n;
 
-	prctl(PR_SET_NAME, "virtio-fs");
 	for (;;) {
 		if (read(fs->wake_fd, &n, sizeof(n)) < 0 && errno != EINTR)
 			break;
@@ -73,20 +76,6 @@ static void vtfs_notify(struct vdev *dev, unsigned q)
 
 	if (write(fs->wake_fd, &one, sizeof(one)) < 0)
 		log_warn_once("virtio-fs: waking the worker: %s", strerror(errno));
-}
-
-static int vtfs_activate(struct vdev *dev)
-{
-	struct vtfs *fs = container_of(dev, struct vtfs, vdev);
-	int ret;
-
-	if (fs->worker_started)
-		return 0;
-	ret = pthread_create(&fs->worker, NULL, vtfs_worker, fs);
-	if (ret)
-		return -ret;
-	fs->worker_started = true;
-	return 0;
 }
 
 static int vtfs_config_read(struct vdev *dev, uint64_t off, void *buf, unsigned len)
@@ -145,7 +134,6 @@ static const struct vdev_ops vtfs_ops = {
 	.features = VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX),
 	.config_size = sizeof(struct virtio_fs_config),
 	.config_read = vtfs_config_read,
-	.activate = vtfs_activate,
 	.notify = vtfs_notify,
 	.get_shm = vtfs_get_shm,
 };
@@ -166,6 +154,9 @@ static int vtfs_start_server(struct vtfs *fs)
 
 	return fuse_srv_create(&sc, &fs->srv);
 }
+
+static const struct sbx_list *const vtfs_lists[] = { &vtfs_sbx, &fuse_srv_sbx };
+static const struct sbx_role vtfs_role = { "virtio-fs", vtfs_lists, SBX_N(vtfs_lists) };
 
 int vtfs_create(struct guest_mem *mem, const struct vtfs_cfg *cfg, struct vdev **out)
 {
@@ -194,8 +185,13 @@ int vtfs_create(struct guest_mem *mem, const struct vtfs_cfg *cfg, struct vdev *
 	ret = vdev_init(&fs->vdev, &vtfs_ops, mem, 0);
 	if (ret)
 		goto err_srv;
+	ret = sbx_thread_create(&fs->worker, "virtio-fs", &vtfs_role, vtfs_worker, fs);
+	if (ret)
+		goto err_vdev;
 	*out = &fs->vdev;
 	return 0;
+err_vdev:
+	vdev_destroy(&fs->vdev);
 err_srv:
 	fuse_srv_destroy(fs->srv);
 err_close:
@@ -209,3 +205,13 @@ struct fuse_srv *vtfs_server(struct vdev *dev)
 {
 	return container_of(dev, struct vtfs, vdev)->srv;
 }
+
+/* Sandbox (x86_64): The worker sleeps on its wake eventfd. */
+#ifdef __x86_64__
+static const int vtfs_sbx_syscalls[] = {
+	__NR_read,
+};
+const struct sbx_list vtfs_sbx = SBX_SYSCALLS("virtio-fs", vtfs_sbx_syscalls);
+#else
+const struct sbx_list vtfs_sbx = { .name = "virtio-fs" };
+#endif

@@ -11,6 +11,8 @@
 #include "net/net-backend.h"
 #include "util/log.h"
 #include "vmm/event.h"
+#include <sys/syscall.h>
+#include "sandbox/lists.h"
 
 #define VTNET_QUEUE_SIZE	1024
 #define VTNET_Q_RX		0
@@ -403,3 +405,15 @@ err_free:
 	cfg->backend->ops->destroy(cfg->backend);
 	return ret;
 }
+
+/* Sandbox (x86_64): Frames to and from every backend, on the event loop. */
+#ifdef __x86_64__
+static const int net_io_sbx_syscalls[] = {
+	/* unixstream (passt), unixgram (gvproxy), tap and the built-in network's socketpair */
+	__NR_read, __NR_readv, __NR_write, __NR_writev,
+	__NR_recvfrom, __NR_recvmsg, __NR_sendto, __NR_sendmsg, __NR_close,
+};
+const struct sbx_list net_io_sbx = SBX_SYSCALLS("net-io", net_io_sbx_syscalls);
+#else
+const struct sbx_list net_io_sbx = { .name = "net-io" };
+#endif

@@ -7,6 +7,8 @@
 #include <sys/random.h>
 
 #include "util/log.h"
+#include <sys/syscall.h>
+#include "sandbox/lists.h"
 
 #define VTRNG_QUEUE_SIZE 256
 
@@ -75,3 +77,13 @@ int vtrng_create(struct guest_mem *mem, struct vdev **out)
 	*out = &r->vdev;
 	return 0;
 }
+
+/* Sandbox (x86_64): Entropy for the guest. */
+#ifdef __x86_64__
+static const int rng_sbx_syscalls[] = {
+	__NR_getrandom,
+};
+const struct sbx_list rng_sbx = SBX_SYSCALLS("rng", rng_sbx_syscalls);
+#else
+const struct sbx_list rng_sbx = { .name = "rng" };
+#endif

@@ -14,6 +14,8 @@
 #include "vmm/event.h"
 #include "vsock/conn.h"
 #include "vsock/host-unix.h"
+#include <sys/syscall.h>
+#include "sandbox/lists.h"
 
 #define VTSOCK_QUEUE_SIZE	256
 #define VTSOCK_Q_RX		0
@@ -669,3 +671,20 @@ void vtsock_unlink_listeners(struct vdev *dev)
 		s->ports[i].fd = -1;
 	}
 }
+
+/* Sandbox (x86_64): Host sockets behind guest vsock connections, on the event loop. */
+#ifdef __x86_64__
+static const int vsock_sbx_syscalls[] = {
+	/* guest connects make the VMM connect host UNIX sockets; listeners accept */
+	__NR_socket, __NR_connect, __NR_accept4, __NR_accept, __NR_getsockopt, __NR_setsockopt,
+	__NR_shutdown, __NR_close, __NR_fcntl,
+	__NR_read, __NR_readv, __NR_recvfrom, __NR_recvmsg, __NR_sendto, __NR_sendmsg,
+	/* the device's own epoll set of host sockets */
+	__NR_epoll_wait, __NR_epoll_pwait, __NR_epoll_ctl,
+	/* listening sockets are removed at exit */
+	__NR_unlink, __NR_unlinkat,
+};
+const struct sbx_list vsock_sbx = SBX_SYSCALLS("vsock", vsock_sbx_syscalls);
+#else
+const struct sbx_list vsock_sbx = { .name = "vsock" };
+#endif

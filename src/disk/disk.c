@@ -11,6 +11,8 @@
 
 #include "libkrun.h"
 #include "util/log.h"
+#include <sys/syscall.h>
+#include "sandbox/lists.h"
 
 int disk_open_fd(const char *path, bool read_only, bool direct_io, int *fd)
 {
@@ -128,3 +130,17 @@ int disk_write_zeroes(struct disk *d, uint64_t off, uint64_t len, bool unmap)
 		return -EROFS;
 	return d->ops->write_zeroes(d, off, len, unmap);
 }
+
+/* Sandbox (x86_64): Raw and qcow2 images and block devices: I/O, discard, flush. */
+#ifdef __x86_64__
+static const int disk_sbx_syscalls[] = {
+	__NR_pread64, __NR_pwrite64, __NR_preadv, __NR_pwritev, __NR_preadv2, __NR_pwritev2,
+	__NR_fallocate, __NR_fsync, __NR_fdatasync, __NR_ftruncate, __NR_fstat, __NR_lseek,
+	/* disks are closed (and flushed) at exit */
+	__NR_close,
+};
+static const unsigned long disk_sbx_ioctls[] = { BLKDISCARD, BLKZEROOUT };
+const struct sbx_list disk_sbx = SBX_LIST("disk", disk_sbx_syscalls, disk_sbx_ioctls);
+#else
+const struct sbx_list disk_sbx = { .name = "disk" };
+#endif

@@ -11,6 +11,7 @@
 #include <sys/fsuid.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include "sandbox/lists.h"
 
 /* Flags we offer at INIT (intersected with the kernel's). No POSIX/flock lock
  * flags: like upstream, locks stay local to the guest kernel (a blocking
@@ -511,3 +512,33 @@ void fuse_srv_destroy(struct fuse_srv *srv)
 	pthread_mutex_destroy(&srv->lock);
 	free(srv);
 }
+
+/* Sandbox (x86_64): The FUSE passthrough server, run by each virtio-fs worker (DAX mappings use mmap, in the base list). */
+#ifdef __x86_64__
+static const int fuse_srv_sbx_syscalls[] = {
+	/* lookups and opens: openat2 beneath the share, O_PATH reopened via /proc/self/fd */
+	__NR_openat, __NR_openat2, __NR_open_tree, __NR_close, __NR_dup, __NR_dup3, __NR_fcntl,
+	__NR_flock, __NR_newfstatat, __NR_fstat, __NR_statx, __NR_statfs, __NR_fstatfs,
+	__NR_faccessat, __NR_faccessat2, __NR_readlinkat, __NR_getdents64, __NR_lseek,
+	/* data */
+	__NR_read, __NR_pread64, __NR_pwrite64, __NR_preadv, __NR_pwritev, __NR_preadv2,
+	__NR_pwritev2, __NR_copy_file_range, __NR_fallocate, __NR_fsync, __NR_fdatasync,
+	__NR_syncfs, __NR_ftruncate, __NR_truncate,
+	/* namespace changes */
+	__NR_mkdirat, __NR_mknodat, __NR_unlinkat, __NR_renameat, __NR_renameat2, __NR_linkat,
+	__NR_symlinkat,
+	/* attributes, through fds or /proc/self/fd paths */
+	__NR_fchmod, __NR_fchmodat, __NR_chmod, __NR_fchown, __NR_fchownat, __NR_utimensat,
+	__NR_getxattr, __NR_lgetxattr, __NR_fgetxattr, __NR_setxattr, __NR_lsetxattr,
+	__NR_fsetxattr, __NR_listxattr, __NR_llistxattr, __NR_flistxattr, __NR_removexattr,
+	__NR_lremovexattr, __NR_fremovexattr, __NR_umask,
+	/* the caller's credentials for creation, per thread */
+	__NR_setfsuid, __NR_setfsgid, __NR_capget, __NR_capset, __NR_getuid, __NR_geteuid,
+	__NR_getgid, __NR_getegid, __NR_getgroups,
+	/* fd budget */
+	__NR_getrlimit, __NR_prlimit64,
+};
+const struct sbx_list fuse_srv_sbx = SBX_SYSCALLS("fuse", fuse_srv_sbx_syscalls);
+#else
+const struct sbx_list fuse_srv_sbx = { .name = "fuse" };
+#endif

@@ -15,6 +15,10 @@
 #include <slirp/libslirp.h>
 
 #include "util/log.h"
+#include <sys/syscall.h>
+#include <sys/ioctl.h>
+
+#include "sandbox/lists.h"
 
 /*
  * libslirp is single-threaded and wants to own a poll loop, so it runs on a
@@ -334,6 +338,9 @@ static void slirp_grow_buffers(int fd)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 }
 
+static const struct sbx_list *const slirp_lists[] = { &net_slirp_sbx };
+static const struct sbx_role slirp_role = { "net-slirp", slirp_lists, SBX_N(slirp_lists) };
+
 static int slirp_start(struct net_slirp *s, const struct net_slirp_cfg *cfg)
 {
 	SlirpConfig c;
@@ -352,7 +359,7 @@ static int slirp_start(struct net_slirp *s, const struct net_slirp_cfg *cfg)
 	if (!s->slirp)
 		return -EINVAL;
 	slirp_add_port_map(s, cfg);
-	ret = -pthread_create(&s->thread, NULL, slirp_thread, s);
+	ret = sbx_thread_create(&s->thread, "net-slirp", &slirp_role, slirp_thread, s);
 	s->thread_started = !ret;
 	return ret;
 }
@@ -376,3 +383,22 @@ int net_slirp_create(const struct net_slirp_cfg *cfg, struct net_backend **out)
 	*out = &s->b;
 	return 0;
 }
+
+/* Sandbox (x86_64): The libslirp thread (and glib underneath): its sockets to the outside world. */
+#ifdef __x86_64__
+static const int net_slirp_sbx_syscalls[] = {
+	__NR_poll, __NR_ppoll, __NR_read, __NR_readv, __NR_write, __NR_writev, __NR_close,
+	/* NAT: one host socket per guest connection, host forwards, ICMP echo */
+	__NR_socket, __NR_connect, __NR_bind, __NR_listen, __NR_accept, __NR_accept4,
+	__NR_shutdown, __NR_getsockopt, __NR_setsockopt, __NR_getsockname, __NR_getpeername,
+	__NR_recvfrom, __NR_recvmsg, __NR_sendto, __NR_sendmsg, __NR_fcntl,
+	/* the DNS forwarder reads /etc/resolv.conf on first use and when it changes */
+	__NR_openat, __NR_fstat, __NR_newfstatat, __NR_stat, __NR_lseek,
+	/* glib: random numbers for DNS/DHCP ids */
+	__NR_getrandom,
+};
+static const unsigned long net_slirp_sbx_ioctls[] = { FIONREAD, FIONBIO };
+const struct sbx_list net_slirp_sbx = SBX_LIST("net-slirp", net_slirp_sbx_syscalls, net_slirp_sbx_ioctls);
+#else
+const struct sbx_list net_slirp_sbx = { .name = "net-slirp" };
+#endif

@@ -13,6 +13,8 @@
 #include <linux/virtio_net.h>
 
 #include "util/log.h"
+#include <sys/syscall.h>
+#include "sandbox/lists.h"
 
 /* Feature bits a tap with a virtio-net header can honour. */
 #define TAP_OFFLOADS ((1ULL << VIRTIO_NET_F_CSUM) | (1ULL << VIRTIO_NET_F_GUEST_CSUM) |	\
@@ -124,3 +126,11 @@ int net_tap_create(const char *ifname, uint64_t offloads, struct net_backend **o
 	*out = b;
 	return 0;
 }
+
+/* Sandbox (x86_64): The guest's offloads are set on the tap when the driver says DRIVER_OK (a vCPU). */
+#ifdef __x86_64__
+static const unsigned long net_tap_sbx_ioctls[] = { TUNSETOFFLOAD };
+const struct sbx_list net_tap_sbx = SBX_IOCTLS("net-tap", net_tap_sbx_ioctls);
+#else
+const struct sbx_list net_tap_sbx = { .name = "net-tap" };
+#endif

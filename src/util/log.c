@@ -45,6 +45,11 @@ bool log_enabled(enum log_level level)
 	return level != LOG_OFF && level <= log_level;
 }
 
+int log_sink_fd(void)
+{
+	return log_fd < 0 ? STDERR_FILENO : log_fd;
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	char buf[1024];

@@ -18,6 +18,9 @@ void log_configure(int fd, enum log_level level, int color);
 enum log_level log_get_level(void);
 bool log_enabled(enum log_level level);
 
+/* The fd log lines go to (async-signal-safe). */
+int log_sink_fd(void);
+
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <sys/epoll.h>
 #include <unistd.h>
+#include <sys/syscall.h>
+#include "sandbox/lists.h"
 
 int ev_init(struct ev_loop *l)
 {
@@ -88,3 +90,15 @@ int ev_run(struct ev_loop *l)
 	}
 	return 0;
 }
+
+/* Sandbox (x86_64): The main thread waits here and reads the eventfds it dispatches. */
+#ifdef __x86_64__
+static const int ev_sbx_syscalls[] = {
+	__NR_epoll_wait, __NR_epoll_pwait, __NR_epoll_ctl,
+	/* eventfd and signalfd reads, closing sources */
+	__NR_read, __NR_close,
+};
+const struct sbx_list ev_sbx = SBX_SYSCALLS("event-loop", ev_sbx_syscalls);
+#else
+const struct sbx_list ev_sbx = { .name = "event-loop" };
+#endif

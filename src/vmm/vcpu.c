@@ -8,11 +8,27 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 
 #include "util/log.h"
 #include "vmm/vm.h"
 #include "vmm/x86_64/cpu.h"
+#include <sys/syscall.h>
+#include "sandbox/lists.h"
+
+/*
+ * vCPU threads get their sandbox filter as they start, then wait here until
+ * the main thread has its own (it must create them first: its filter forbids
+ * clone), so no guest instruction runs before every thread is confined.
+ * A process runs one VM (krun_start_enter never returns once it runs).
+ */
+static pthread_mutex_t vcpu_gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t vcpu_gate_cond = PTHREAD_COND_INITIALIZER;
+static int vcpu_gate;		/* 0 wait, 1 run, -1 do not run */
+
+static const struct sbx_list *const vcpu_lists[] = {
+	&vcpu_sbx, &ioapic_sbx, &serial_sbx, &net_tap_sbx,
+};
+static const struct sbx_role vcpu_role = { "vcpu", vcpu_lists, SBX_N(vcpu_lists) };
 
 struct vcpu_thread {
 	struct vm *vm;
@@ -127,11 +143,15 @@ static void *vcpu_thread_main(void *arg)
 {
 	struct vcpu_thread *t = arg;
 	int fd = t->vm->vcpu_fds[t->index];
-	char name[16];
 	int ret = 0;
 
-	snprintf(name, sizeof(name), "fc_vcpu %u", t->index);
-	prctl(PR_SET_NAME, name);
+	pthread_mutex_lock(&vcpu_gate_lock);
+	while (!vcpu_gate)
+		pthread_cond_wait(&vcpu_gate_cond, &vcpu_gate_lock);
+	ret = vcpu_gate < 0;
+	pthread_mutex_unlock(&vcpu_gate_lock);
+	if (ret)
+		return NULL;
 	while (ret == 0) {
 		if (ioctl(fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
@@ -148,6 +168,8 @@ static void *vcpu_thread_main(void *arg)
 
 int vcpu_start_all(struct vm *vm)
 {
+	char name[16];
+
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu_thread *t = calloc(1, sizeof(*t));
 		int ret;
@@ -163,12 +185,35 @@ int vcpu_start_all(struct vm *vm)
 			free(t);
 			return ret;
 		}
-		ret = pthread_create(&vm->vcpu_threads[i], NULL, vcpu_thread_main, t);
+		snprintf(name, sizeof(name), "fc_vcpu %u", i % 1000);
+		ret = sbx_thread_create(&vm->vcpu_threads[i], name, &vcpu_role, vcpu_thread_main, t);
 		if (ret) {
 			munmap(t->run, vm->run_size);
 			free(t);
-			return -ret;
+			return ret;
 		}
 	}
 	return 0;
 }
+
+
+void vcpu_release_all(bool run)
+{
+	pthread_mutex_lock(&vcpu_gate_lock);
+	vcpu_gate = run ? 1 : -1;
+	pthread_cond_broadcast(&vcpu_gate_cond);
+	pthread_mutex_unlock(&vcpu_gate_lock);
+}
+
+/* Sandbox (x86_64): The vCPU thread: KVM_RUN and the PIO/MMIO handlers it runs (irqfd, exit eventfd and worker
+ * wakeups are writes, in the base list). */
+#ifdef __x86_64__
+static const int vcpu_sbx_syscalls[] = {
+	/* serial input is read on the vCPU thread that reads the port; eventfd kicks are writes */
+	__NR_read,
+};
+static const unsigned long vcpu_sbx_ioctls[] = { KVM_RUN };
+const struct sbx_list vcpu_sbx = SBX_LIST("vcpu", vcpu_sbx_syscalls, vcpu_sbx_ioctls);
+#else
+const struct sbx_list vcpu_sbx = { .name = "vcpu" };
+#endif

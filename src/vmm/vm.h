@@ -72,7 +72,10 @@ int vm_exit_status(struct vm *vm);
 /* Create (n) vCPUs in the 64-bit boot state at (entry). 0 or -errno. */
 int vcpu_create_all(struct vm *vm, unsigned n, uint64_t entry, bool nested);
 
-/* Start one thread per vCPU. 0 or -errno. */
+/* Start one thread per vCPU, each sandboxed; they wait for vcpu_release_all(). 0 or -errno. */
 int vcpu_start_all(struct vm *vm);
+
+/* Let the vCPU threads run the guest (run) or return without running it. */
+void vcpu_release_all(bool run);
 
 #endif

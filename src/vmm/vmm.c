@@ -22,6 +22,8 @@ int krunfw_kernel(void **host, uint64_t *load_addr, uint64_t *entry, size_t *siz
 #include "vmm/vmm-internal.h"
 #include "vmm/x86_64/boot.h"
 #include "vmm/x86_64/layout.h"
+#include <sys/syscall.h>
+#include "sandbox/lists.h"
 
 #define PAGE_SIZE_4K	4096ULL
 #define ALIGN_UP(x, a)	(((x) + (a) - 1) & ~((a) - 1))
@@ -272,11 +274,19 @@ static void vmm_exit(struct vmm *v)
 	_exit(code & 0xff);
 }
 
+/* The main thread runs the event loop: every device's loop-side work, then the exit path. */
+static const struct sbx_list *const vmm_main_lists[] = {
+	&ev_sbx, &console_sbx, &vsock_sbx, &rng_sbx, &net_io_sbx, &disk_sbx, &vmm_exit_sbx,
+};
+static const struct sbx_role vmm_main_role = { "main", vmm_main_lists, SBX_N(vmm_main_lists) };
+
 static int vmm_build(struct vmm *v)
 {
 	int ret;
 
-	ret = vmm_load_kernel_image(v);
+	ret = sbx_prepare();
+	if (!ret)
+		ret = vmm_load_kernel_image(v);
 	if (!ret)
 		ret = vm_create(&v->vm, v->cfg->split_irqchip);
 	if (!ret) {
@@ -323,6 +333,9 @@ int vmm_start_enter(struct krun_config *cfg)
 	ret = vmm_build(v);
 	if (!ret)
 		ret = vcpu_start_all(&v->vm);
+	if (!ret)
+		ret = sbx_enter(&vmm_main_role);
+	vcpu_release_all(!ret);
 	if (ret) {
 		/* Hooks may have changed the terminal already: put it back before returning. */
 		for (int i = v->nr_exit_hooks - 1; i >= 0; i--)
@@ -341,3 +354,14 @@ int vmm_start_enter(struct krun_config *cfg)
 	vmm_exit(v);
 	return ret; /* not reached */
 }
+
+/* Sandbox (x86_64): The exit path on the main thread (the disks' flush is disk_sbx). */
+#ifdef __x86_64__
+static const int vmm_exit_sbx_syscalls[] = {
+	/* exit hooks: listeners removed, fds closed */
+	__NR_unlink, __NR_unlinkat, __NR_close,
+};
+const struct sbx_list vmm_exit_sbx = SBX_SYSCALLS("vmm-exit", vmm_exit_sbx_syscalls);
+#else
+const struct sbx_list vmm_exit_sbx = { .name = "vmm-exit" };
+#endif

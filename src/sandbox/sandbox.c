@@ -1,0 +1,259 @@
+/* src/sandbox/sandbox.c: builds and installs per-thread seccomp filters with libseccomp; a forbidden syscall is logged by name and ends the process. */
+#include "sandbox/sandbox.h"
+
+#include <errno.h>
+#include <linux/seccomp.h>
+#include <seccomp.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "util/log.h"
+
+#ifdef __x86_64__
+#define SBX_MAX_NR 512		/* above every x86_64 syscall number */
+
+static const int base_syscalls[] = {
+	/* logging: one write per line (util/log.c) */
+	__NR_write, __NR_writev,
+	/* malloc and thread stacks */
+	__NR_mmap, __NR_munmap, __NR_mremap, __NR_mprotect, __NR_brk, __NR_madvise,
+	/* glibc's malloc sizes its arenas from the CPU count */
+	__NR_sched_getaffinity,
+	/* locks, condition variables, semaphores */
+	__NR_futex, __NR_sched_yield,
+	/* time (normally the vDSO; the syscalls are its fallback) */
+	__NR_clock_gettime, __NR_gettimeofday, __NR_clock_nanosleep, __NR_nanosleep,
+	/* signals: returning from a handler, masks, abort() */
+	__NR_rt_sigreturn, __NR_rt_sigprocmask, __NR_restart_syscall, __NR_getpid, __NR_gettid,
+	__NR_tgkill,
+	/* thread and process exit */
+	__NR_exit, __NR_exit_group,
+};
+
+/* isatty() in the log sink asks the terminal. */
+static const unsigned long base_ioctls[] = { TCGETS };
+
+const struct sbx_list sbx_base = SBX_LIST("base", base_syscalls, base_ioctls);
+#else
+const struct sbx_list sbx_base = { .name = "base" };
+#endif
+
+static bool sbx_on;
+static const char *sbx_selftest;	/* KRUN_SANDBOX_SELFTEST: role that trips its filter */
+static __thread const char *sbx_thread_role;
+#ifdef __x86_64__
+static char *sbx_names[SBX_MAX_NR];	/* syscall names, resolved before any filter */
+#endif
+
+bool sbx_enabled(void)
+{
+	return sbx_on;
+}
+
+/* Async-signal-safe: appends (s) to (buf) at (*n). */
+static void sbx_put(char *buf, size_t size, size_t *n, const char *s)
+{
+	while (*s && *n + 1 < size)
+		buf[(*n)++] = *s++;
+}
+
+static void sbx_put_num(char *buf, size_t size, size_t *n, unsigned v)
+{
+	char d[12];
+	int i = sizeof(d) - 1;
+
+	d[i] = '\0';
+	do
+		d[--i] = '0' + v % 10;
+	while ((v /= 10) && i > 0);
+	sbx_put(buf, size, n, d + i);
+}
+
+/*
+ * SECCOMP_RET_TRAP lands here on the offending thread. The line is built by
+ * hand (no stdio, no malloc: the thread may hold malloc's lock) and written
+ * with one write(); then the process exits. Exiting rather than re-raising
+ * SIGSYS: a core dump would hold guest RAM, and exit_group is allowed to
+ * every thread, so this cannot trap again.
+ */
+static void sbx_on_sigsys(int sig, siginfo_t *si, void *uc)
+{
+	int nr = si->si_syscall;
+	const char *name = NULL;
+	char line[256];
+	size_t n = 0;
+
+#ifdef __x86_64__
+	if (nr >= 0 && nr < SBX_MAX_NR)
+		name = sbx_names[nr];
+#endif
+	sbx_put(line, sizeof(line), &n, "[libkrun] sandbox: thread '");
+	sbx_put(line, sizeof(line), &n, sbx_thread_role ? sbx_thread_role : "?");
+	sbx_put(line, sizeof(line), &n, "' made forbidden syscall ");
+	sbx_put(line, sizeof(line), &n, name ? name : "?");
+	sbx_put(line, sizeof(line), &n, " (");
+	sbx_put_num(line, sizeof(line), &n, (unsigned)nr);
+	sbx_put(line, sizeof(line), &n, "); exiting with status ");
+	sbx_put_num(line, sizeof(line), &n, SBX_EXIT_STATUS);
+	sbx_put(line, sizeof(line), &n, "\n");
+	if (write(log_sink_fd(), line, n) < 0)
+		n = 0;
+	_exit(SBX_EXIT_STATUS);
+}
+
+#ifdef __x86_64__
+static void sbx_resolve_names(void)
+{
+	for (int nr = 0; nr < SBX_MAX_NR; nr++)
+		if (!sbx_names[nr])
+			sbx_names[nr] = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+}
+#endif
+
+static bool sbx_sanitized(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	return true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+	return true;
+#else
+	return false;
+#endif
+#else
+	return false;
+#endif
+}
+
+int sbx_prepare(void)
+{
+	struct sigaction sa = { .sa_sigaction = sbx_on_sigsys, .sa_flags = SA_SIGINFO };
+	const char *env = getenv("KRUN_SANDBOX");
+
+	sbx_on = !(env && !strcmp(env, "0"));
+	/* The sanitizer runtimes make syscalls of their own that no list can predict. */
+	if (sbx_on && sbx_sanitized() && !(env && !strcmp(env, "1"))) {
+		log_warn("sandbox: off in a sanitizer build (KRUN_SANDBOX=1 forces it on)");
+		sbx_on = false;
+	}
+	if (!sbx_on) {
+		log_info("sandbox: off (KRUN_SANDBOX=0)");
+		return 0;
+	}
+#ifndef __x86_64__
+	log_err("sandbox: no allow-lists for this architecture; KRUN_SANDBOX=0 runs without");
+	return -ENOTSUP;
+#else
+	sbx_selftest = getenv("KRUN_SANDBOX_SELFTEST");
+	sbx_resolve_names();
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGSYS, &sa, NULL) < 0)
+		return -errno;
+	log_debug("sandbox: on; every VMM thread gets a seccomp filter");
+	return 0;
+#endif
+}
+
+static int sbx_add_list(scmp_filter_ctx ctx, const struct sbx_list *l)
+{
+	int ret;
+
+	for (size_t i = 0; i < l->nr_syscalls; i++) {
+		if (l->syscalls[i] == __NR_ioctl)
+			return -EINVAL; /* ioctl only ever by request number */
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, l->syscalls[i], 0);
+		if (ret && ret != -EEXIST)
+			return ret;
+	}
+	/* The kernel's ioctl command is 32 bits; compare only those. */
+	for (size_t i = 0; i < l->nr_ioctls; i++) {
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, __NR_ioctl, 1,
+				       SCMP_A1_32(SCMP_CMP_EQ, (uint32_t)l->ioctls[i]));
+		if (ret && ret != -EEXIST)
+			return ret;
+	}
+	return 0;
+}
+
+int sbx_enter(const struct sbx_role *role)
+{
+	scmp_filter_ctx ctx;
+	int ret;
+
+	if (!sbx_on)
+		return 0;
+	ctx = seccomp_init(SCMP_ACT_TRAP);
+	if (!ctx)
+		return -ENOMEM;
+	ret = sbx_add_list(ctx, &sbx_base);
+	for (size_t i = 0; !ret && i < role->nr_lists; i++) {
+		ret = sbx_add_list(ctx, role->lists[i]);
+		if (ret)
+			log_err("sandbox: list '%s' of '%s': %s", role->lists[i]->name, role->name,
+				strerror(-ret));
+	}
+	if (!ret)
+		ret = seccomp_load(ctx);
+	seccomp_release(ctx);
+	if (ret) {
+		log_err("sandbox: cannot install the filter of '%s': %s", role->name, strerror(-ret));
+		return ret;
+	}
+	sbx_thread_role = role->name;
+	/* Test hook: the named role makes a syscall no list allows (getppid). */
+	if (sbx_selftest && !strcmp(sbx_selftest, role->name))
+		syscall(__NR_getppid);
+	return 0;
+}
+
+struct sbx_start {
+	const char *thread_name;
+	const struct sbx_role *role;
+	void *(*fn)(void *);
+	void *arg;
+	sem_t done;
+	int ret;
+};
+
+static void *sbx_thread_main(void *p)
+{
+	struct sbx_start *s = p;
+	void *(*fn)(void *) = s->fn;
+	void *arg = s->arg;
+
+	prctl(PR_SET_NAME, s->thread_name);
+	s->ret = sbx_enter(s->role);
+	if (s->ret) {
+		sem_post(&s->done);
+		return NULL;
+	}
+	sem_post(&s->done); /* (s) lives on the creator's stack: not touched after this */
+	return fn(arg);
+}
+
+int sbx_thread_create(pthread_t *t, const char *thread_name, const struct sbx_role *role,
+		      void *(*fn)(void *), void *arg)
+{
+	struct sbx_start s = { .thread_name = thread_name, .role = role, .fn = fn, .arg = arg };
+	int ret;
+
+	if (sem_init(&s.done, 0, 0) < 0)
+		return -errno;
+	ret = -pthread_create(t, NULL, sbx_thread_main, &s);
+	if (!ret) {
+		while (sem_wait(&s.done) < 0 && errno == EINTR)
+			;
+		ret = s.ret;
+		if (ret)
+			pthread_join(*t, NULL);
+	}
+	sem_destroy(&s.done);
+	return ret;
+}
