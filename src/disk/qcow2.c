@@ -841,7 +841,8 @@ static int qcow2_parse_header(const uint8_t *b, struct qcow2_hdr *h)
 static int qcow2_check_header(const struct qcow2_hdr *h, bool writable, const char *path)
 {
 	const char *why = NULL;
-	uint64_t cs = 1ULL << h->cluster_bits;
+	/* Masked: cs is only used once cluster_bits is known to be in range (found by fuzz-blk). */
+	uint64_t cs = 1ULL << (h->cluster_bits & 63);
 
 	if (h->version != 2 && h->version != 3)
 		why = "version is not 2 or 3";
