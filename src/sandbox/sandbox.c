@@ -185,10 +185,15 @@ static int sbx_add_list(scmp_filter_ctx ctx, const struct sbx_list *l)
 int sbx_enter(const struct sbx_role *role)
 {
 	scmp_filter_ctx ctx;
+	sigset_t set;
 	int ret;
 
 	if (!sbx_on)
 		return 0;
+	/* A blocked SIGSYS would kill the process without the log line. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGSYS);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	ctx = seccomp_init(SCMP_ACT_TRAP);
 	if (!ctx)
 		return -ENOMEM;
