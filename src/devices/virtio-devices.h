@@ -98,5 +98,7 @@ struct vtnet_cfg {
 /* virtio-net: frames between the guest and (cfg->backend), on the event-loop thread of (loop). */
 int vtnet_create(struct guest_mem *mem, struct ev_loop *loop, const struct vtnet_cfg *cfg,
 		 struct vdev **out);
+/* Undo vtnet_create() (tests and fuzzing; the VMM keeps its devices until it exits). */
+void vtnet_destroy(struct vdev *dev);
 
 #endif

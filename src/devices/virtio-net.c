@@ -406,6 +406,18 @@ err_free:
 	return ret;
 }
 
+void vtnet_destroy(struct vdev *dev)
+{
+	struct vtnet *n = container_of(dev, struct vtnet, vdev);
+
+	if (!n->peer_gone)
+		ev_del(n->loop, n->be->fd);
+	n->be->ops->destroy(n->be);
+	vdev_destroy(&n->vdev);
+	free(n->rx_frame);
+	free(n);
+}
+
 /* Sandbox (x86_64): Frames to and from every backend, on the event loop. */
 #ifdef __x86_64__
 static const int net_io_sbx_syscalls[] = {
