@@ -6,7 +6,7 @@ ABI_VERSION	:= 1
 PREFIX		?= /usr/local
 LIBDIR		?= $(PREFIX)/lib64
 INCDIR		?= $(PREFIX)/include
-BUILD		?= build
+BUILD		?= $(if $(SANITIZE),build-san,build)
 CC		?= gcc
 CFLAGS		?= -O2 -g
 WERROR		?= 1
@@ -24,9 +24,13 @@ BASE_CFLAGS := -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field
 ifeq ($(WERROR),1)
 BASE_CFLAGS += -Werror
 endif
-ifeq ($(SANITIZE),1)
-BASE_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
-LDFLAGS += -fsanitize=address,undefined
+# SANITIZE=address,undefined (any -fsanitize= list; SANITIZE=1 means that one) builds the
+# library, tools and tests with the sanitizers; use a build directory of its own (BUILD=build-san).
+comma := ,
+SAN_LIST := $(if $(filter 1,$(SANITIZE)),address$(comma)undefined,$(SANITIZE))
+ifneq ($(SAN_LIST),)
+BASE_CFLAGS += -fsanitize=$(SAN_LIST) -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=$(SAN_LIST)
 endif
 LIB_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden
 # libslirp (the built-in network) and libseccomp (the sandbox) are linked dynamically; only krun_* is exported.
