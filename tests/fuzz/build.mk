@@ -11,7 +11,10 @@ FUZZ_CFLAGS	:= -std=gnu11 -g -O1 -D_GNU_SOURCE -Iinclude -Isrc -I. -Iinit -pthre
 FUZZ_SRCS	:= $(LIB_SRCS) init/config.c
 FUZZ_OBJS	:= $(FUZZ_SRCS:%.c=$(BUILD)/fuzz/obj/%.o)
 FUZZ_LIB	:= $(BUILD)/fuzz/libkrun-fuzz.a
+# A SANITIZE= build checks the other suites only: the fuzz targets carry their own sanitizers.
+ifeq ($(SAN_LIST),)
 CHECK_TARGETS	+= $(FUZZ_BINS)
+endif
 
 .PHONY: fuzz fuzz-build
 fuzz-build: $(FUZZ_BINS)
