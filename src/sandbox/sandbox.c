@@ -46,6 +46,7 @@ const struct sbx_list sbx_base = { .name = "base" };
 #endif
 
 static bool sbx_on;
+static long sbx_uid = -1, sbx_gid = -1;	/* setuid/setgid targets the filters let through */
 static const char *sbx_selftest;	/* KRUN_SANDBOX_SELFTEST: role that trips its filter */
 static __thread const char *sbx_thread_role;
 #ifdef __x86_64__
@@ -132,12 +133,14 @@ static bool sbx_sanitized(void)
 #endif
 }
 
-int sbx_prepare(void)
+int sbx_prepare(long uid, long gid)
 {
 	struct sigaction sa = { .sa_sigaction = sbx_on_sigsys, .sa_flags = SA_SIGINFO };
 	const char *env = getenv("KRUN_SANDBOX");
 
 	sbx_on = !(env && !strcmp(env, "0"));
+	sbx_uid = uid;
+	sbx_gid = gid;
 	/* The sanitizer runtimes make syscalls of their own that no list can predict. */
 	if (sbx_on && sbx_sanitized() && !(env && !strcmp(env, "1"))) {
 		log_warn("sandbox: off in a sanitizer build (KRUN_SANDBOX=1 forces it on)");
@@ -182,6 +185,25 @@ static int sbx_add_list(scmp_filter_ctx ctx, const struct sbx_list *l)
 	return 0;
 }
 
+/*
+ * glibc's setuid()/setgid() make every thread of the process run the syscall
+ * (from a signal handler), and workers started with their devices are
+ * already filtered when the VMM drops privileges: they may switch to the
+ * configured ids, and only to those.
+ */
+static int sbx_add_setxid(scmp_filter_ctx ctx)
+{
+	int ret = 0;
+
+	if (sbx_uid >= 0)
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, __NR_setuid, 1,
+				       SCMP_A0_32(SCMP_CMP_EQ, (uint32_t)sbx_uid));
+	if (!ret && sbx_gid >= 0)
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, __NR_setgid, 1,
+				       SCMP_A0_32(SCMP_CMP_EQ, (uint32_t)sbx_gid));
+	return ret;
+}
+
 int sbx_enter(const struct sbx_role *role)
 {
 	scmp_filter_ctx ctx;
@@ -198,6 +220,8 @@ int sbx_enter(const struct sbx_role *role)
 	if (!ctx)
 		return -ENOMEM;
 	ret = sbx_add_list(ctx, &sbx_base);
+	if (!ret)
+		ret = sbx_add_setxid(ctx);
 	for (size_t i = 0; !ret && i < role->nr_lists; i++) {
 		ret = sbx_add_list(ctx, role->lists[i]);
 		if (ret)

@@ -44,10 +44,12 @@ extern const struct sbx_list sbx_base;
 
 /*
  * Decide once per VM whether filters are installed (KRUN_SANDBOX=0 turns them
- * off), and install the SIGSYS handler that names a forbidden syscall. Call on
- * the main thread before any sandboxed thread starts. 0 or -errno.
+ * off), and install the SIGSYS handler that names a forbidden syscall. (uid),
+ * (gid): the ids the VMM will setuid/setgid to after threads exist (-1 for
+ * none); every filter allows exactly those. Call on the main thread before
+ * any sandboxed thread starts. 0 or -errno.
  */
-int sbx_prepare(void);
+int sbx_prepare(long uid, long gid);
 
 bool sbx_enabled(void);
 

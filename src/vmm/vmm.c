@@ -284,7 +284,8 @@ static int vmm_build(struct vmm *v)
 {
 	int ret;
 
-	ret = sbx_prepare();
+	ret = sbx_prepare(v->cfg->has_uid ? (long)v->cfg->uid : -1,
+			  v->cfg->has_gid ? (long)v->cfg->gid : -1);
 	if (!ret)
 		ret = vmm_load_kernel_image(v);
 	if (!ret)

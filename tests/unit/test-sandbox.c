@@ -1,0 +1,174 @@
+/* tests/unit/test-sandbox.c: src/sandbox/ without KVM: a thread's filter is in place before it runs, forbidden syscalls and ioctls end the process with 159 and a named line, setuid to the configured id passes, KRUN_SANDBOX=0. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <termios.h>
+
+#include "sandbox/sandbox.h"
+#include "test.h"
+#include "util/log.h"
+
+static pid_t thread_tid;
+static sem_t hold, release;
+
+static const int read_only_syscalls[] = { __NR_read };
+static const struct sbx_list read_list = SBX_SYSCALLS("read", read_only_syscalls);
+static const struct sbx_list *const lists[] = { &read_list };
+static const struct sbx_role role = { "test-role", lists, SBX_N(lists) };
+
+static void *note_tid(void *arg)
+{
+	thread_tid = (pid_t)syscall(SYS_gettid);
+	sem_post(&hold);
+	sem_wait(&release);	/* alive (and filtered) until the test is done with it */
+	return NULL;
+}
+
+/* The Seccomp: mode of thread (tid) of this process, -1 if unreadable. */
+static int seccomp_mode(pid_t tid)
+{
+	char path[64], line[128];
+	int mode = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", tid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Seccomp: %d", &mode) == 1)
+			break;
+	fclose(f);
+	return mode;
+}
+
+/* Start a thread of (role) that notes its id and waits; its seccomp mode. */
+static int thread_mode(void)
+{
+	pthread_t t;
+	int mode;
+
+	sem_init(&hold, 0, 0);
+	sem_init(&release, 0, 0);
+	CHECK_EQ(sbx_thread_create(&t, "sbx-test", &role, note_tid, NULL), 0);
+	sem_wait(&hold);
+	mode = seccomp_mode(thread_tid);
+	sem_post(&release);
+	pthread_join(t, NULL);
+	return mode;
+}
+
+static void test_thread_filtered(void)
+{
+	unsetenv("KRUN_SANDBOX");
+	CHECK_EQ(sbx_prepare(-1, -1), 0);
+	CHECK(sbx_enabled());
+	CHECK_EQ(thread_mode(), 2);
+	CHECK_EQ(seccomp_mode((pid_t)syscall(SYS_gettid)), 0);	/* the creator is untouched */
+}
+
+static void test_off(void)
+{
+	setenv("KRUN_SANDBOX", "0", 1);
+	CHECK_EQ(sbx_prepare(-1, -1), 0);
+	CHECK(!sbx_enabled());
+	CHECK_EQ(thread_mode(), 0);
+}
+
+/* Run (fn) in a filtered child; its exit status and what it logged. */
+static int in_filtered_child(void (*fn)(void), char *log, size_t size)
+{
+	int p[2], status;
+	ssize_t n;
+	pid_t pid;
+
+	CHECK(pipe(p) == 0);
+	pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		unsetenv("KRUN_SANDBOX");
+		log_configure(p[1], LOG_ERROR, 2);
+		if (sbx_prepare(-1, -1) || sbx_enter(&role))
+			_exit(1);
+		fn();
+		_exit(0);
+	}
+	close(p[1]);
+	n = read(p[0], log, size - 1);
+	log[n < 0 ? 0 : n] = '\0';
+	close(p[0]);
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void call_getppid(void)
+{
+	syscall(SYS_getppid);
+}
+
+static void call_fionread(void)
+{
+	int n;
+
+	ioctl(0, FIONREAD, &n);
+}
+
+static void call_read(void)
+{
+	char c;
+
+	if (read(-1, &c, 1) < 0 && errno == EBADF)
+		_exit(0);
+	_exit(2);
+}
+
+static void test_forbidden_syscall(void)
+{
+	char log[512];
+
+	CHECK_EQ(in_filtered_child(call_getppid, log, sizeof(log)), SBX_EXIT_STATUS);
+	CHECK(strstr(log, "thread 'test-role' made forbidden syscall getppid (110)") != NULL);
+	CHECK_EQ(in_filtered_child(call_read, log, sizeof(log)), 0);	/* on its list */
+}
+
+static void test_ioctl_by_number(void)
+{
+	char log[512];
+
+	/* TCGETS is in the base list (isatty), FIONREAD in none. */
+	CHECK_EQ(in_filtered_child(call_fionread, log, sizeof(log)), SBX_EXIT_STATUS);
+	CHECK(strstr(log, "forbidden syscall ioctl (16)") != NULL);
+}
+
+/* glibc runs setuid()/setgid() on every thread: already filtered workers must let it through. */
+static void test_setxid_to_configured_ids(void)
+{
+	pthread_t t;
+
+	if (geteuid() != 0)
+		SKIP_TEST("needs root to change ids");
+	unsetenv("KRUN_SANDBOX");
+	CHECK_EQ(sbx_prepare(65534, 65534), 0);
+	sem_init(&hold, 0, 0);
+	sem_init(&release, 0, 0);
+	CHECK_EQ(sbx_thread_create(&t, "sbx-test", &role, note_tid, NULL), 0);
+	sem_wait(&hold);
+	CHECK_EQ(seccomp_mode(thread_tid), 2);
+	CHECK_EQ(setgid(65534), 0);	/* the filtered thread runs setgid too */
+	CHECK_EQ(setuid(65534), 0);
+	CHECK_EQ(getuid(), 65534);
+	sem_post(&release);
+	pthread_join(t, NULL);
+}
+
+TEST_MAIN_BEGIN("sandbox")
+	RUN(test_thread_filtered);
+	RUN(test_off);
+	RUN(test_forbidden_syscall);
+	RUN(test_ioctl_by_number);
+	RUN(test_setxid_to_configured_ids);
+TEST_MAIN_END()
