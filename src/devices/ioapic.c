@@ -4,14 +4,14 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "devices/legacy.h"
-#include "util/log.h"
-#include "vmm/x86_64/layout.h"
 #include <sys/syscall.h>
+
 #include <linux/kvm.h>
 
+#include "devices/legacy.h"
 #include "sandbox/lists.h"
+#include "util/log.h"
+#include "vmm/x86_64/layout.h"
 
 #define IOAPIC_MAX_REDIR	(IOAPIC_PINS - 1)
 #define IOAPIC_ID_SHIFT		24

@@ -5,10 +5,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
-
-#include "vmm/vm.h"
 #include <sys/syscall.h>
+
 #include "sandbox/lists.h"
+#include "vmm/vm.h"
 
 #define UART_RBR_THR	0
 #define UART_IER	1

@@ -6,15 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <linux/virtio_blk.h>
 
 #include "disk/disk.h"
+#include "sandbox/lists.h"
 #include "util/iov.h"
 #include "util/log.h"
-#include <sys/syscall.h>
-#include "sandbox/lists.h"
 
 #define VTBLK_QUEUE_SIZE	256
 #define VTBLK_HDR_SIZE		16	/* struct virtio_blk_outhdr */

@@ -7,17 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include <linux/virtio_console.h>
 
+#include "sandbox/lists.h"
 #include "util/log.h"
 #include "vmm/event.h"
-#include <sys/syscall.h>
-#include <sys/ioctl.h>
-
-#include "sandbox/lists.h"
 
 #define VTCON_QUEUE_SIZE	32
 #define VTCON_MAX_PORTS		31

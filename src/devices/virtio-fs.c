@@ -7,14 +7,14 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <linux/virtio_fs.h>
 
 #include "fuse/fuse-server.h"
-#include "util/log.h"
-#include <sys/syscall.h>
 #include "sandbox/lists.h"
+#include "util/log.h"
 
 #define VTFS_QUEUE_SIZE	1024
 #define VTFS_NUM_QUEUES	2	/* hiprio, one request queue */

@@ -5,14 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/syscall.h>
 
 #include <linux/virtio_net.h>
 
 #include "net/net-backend.h"
+#include "sandbox/lists.h"
 #include "util/log.h"
 #include "vmm/event.h"
-#include <sys/syscall.h>
-#include "sandbox/lists.h"
 
 #define VTNET_QUEUE_SIZE	1024
 #define VTNET_Q_RX		0

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-
-#include "util/log.h"
 #include <sys/syscall.h>
+
 #include "sandbox/lists.h"
+#include "util/log.h"
 
 #define VTRNG_QUEUE_SIZE 256
 

@@ -6,16 +6,16 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <linux/virtio_vsock.h>
 
+#include "sandbox/lists.h"
 #include "util/log.h"
 #include "vmm/event.h"
 #include "vsock/conn.h"
 #include "vsock/host-unix.h"
-#include <sys/syscall.h>
-#include "sandbox/lists.h"
 
 #define VTSOCK_QUEUE_SIZE	256
 #define VTSOCK_Q_RX		0

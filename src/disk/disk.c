@@ -7,12 +7,12 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "libkrun.h"
-#include "util/log.h"
-#include <sys/syscall.h>
 #include "sandbox/lists.h"
+#include "util/log.h"
 
 int disk_open_fd(const char *path, bool read_only, bool direct_io, int *fd)
 {

@@ -1,5 +1,6 @@
 /* src/fuse/server.c: FUSE request framing (scattered buffers in/out), opcode dispatch, INIT/FORGET/IOCTL, server lifecycle. */
 #include "fuse/fuse-internal.h"
+#include "sandbox/lists.h"
 #include "util/log.h"
 
 #include <errno.h>
@@ -11,7 +12,6 @@
 #include <sys/fsuid.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include "sandbox/lists.h"
 
 /* Flags we offer at INIT (intersected with the kernel's). No POSIX/flock lock
  * flags: like upstream, locks stay local to the guest kernel (a blocking

@@ -8,17 +8,16 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <slirp/libslirp.h>
 
-#include "util/log.h"
-#include <sys/syscall.h>
-#include <sys/ioctl.h>
-
 #include "sandbox/lists.h"
+#include "util/log.h"
 
 /*
  * libslirp is single-threaded and wants to own a poll loop, so it runs on a

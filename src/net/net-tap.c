@@ -6,15 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <linux/virtio_net.h>
 
-#include "util/log.h"
-#include <sys/syscall.h>
 #include "sandbox/lists.h"
+#include "util/log.h"
 
 /* Feature bits a tap with a virtio-net header can honour. */
 #define TAP_OFFLOADS ((1ULL << VIRTIO_NET_F_CSUM) | (1ULL << VIRTIO_NET_F_GUEST_CSUM) |	\

@@ -3,8 +3,9 @@
 
 #include <errno.h>
 #include <sys/epoll.h>
-#include <unistd.h>
 #include <sys/syscall.h>
+#include <unistd.h>
+
 #include "sandbox/lists.h"
 
 int ev_init(struct ev_loop *l)

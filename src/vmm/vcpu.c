@@ -8,12 +8,12 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 
+#include "sandbox/lists.h"
 #include "util/log.h"
 #include "vmm/vm.h"
 #include "vmm/x86_64/cpu.h"
-#include <sys/syscall.h>
-#include "sandbox/lists.h"
 
 /*
  * vCPU threads get their sandbox filter as they start, then wait here until

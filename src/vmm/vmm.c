@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "api/config.h"
@@ -17,13 +18,12 @@
 /* From src/api/krunfw.c: the bundled kernel of libkrunfw.so.5, loaded at krun_create_ctx. */
 int krunfw_kernel(void **host, uint64_t *load_addr, uint64_t *entry, size_t *size);
 #include "fuse/fuse-server.h"
+#include "sandbox/lists.h"
 #include "util/log.h"
 #include "vmm/exec-json.h"
 #include "vmm/vmm-internal.h"
 #include "vmm/x86_64/boot.h"
 #include "vmm/x86_64/layout.h"
-#include <sys/syscall.h>
-#include "sandbox/lists.h"
 
 #define PAGE_SIZE_4K	4096ULL
 #define ALIGN_UP(x, a)	(((x) + (a) - 1) & ~((a) - 1))
