@@ -3,9 +3,10 @@
 # Usage: guest-checks.sh BUILD_DIR IMG_DIR CASE...   (BUILD_DIR and IMG_DIR are absolute host paths seen through virtio-fs)
 B=$1 IMG=$2
 shift 2
-T=/tmp/ktest
-mount -t tmpfs tmpfs /tmp 2>/dev/null
-mkdir -p $T
+# Scratch space: a tmpfs on a directory of the build tree (made by run.sh), never over /tmp: the
+# guest's root is the nested VM's root, and a checkout below /tmp (as CI's clone) must stay visible.
+T=$B/tests/kernel/guest-tmp
+mount -t tmpfs tmpfs $T || { echo "KTEST setup fail cannot mount a tmpfs on $T"; exit 1; }
 
 res() { echo "KTEST $1 $2 $3"; }
 

@@ -8,6 +8,7 @@ RUN=$B/tests/kernel/krun-guest
 IMG=$B/tests/kernel/img
 GUEST=$PWD/tests/kernel/guest-checks.sh
 T=$(mktemp -d)
+mkdir -p "$B/tests/kernel/guest-tmp"	# the guest's scratch mount point (guest-checks.sh)
 trap 'rm -rf "$T"' EXIT
 
 # report OUT CASE...: one result line per case the guest was asked for (missing = FAIL).
