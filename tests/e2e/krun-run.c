@@ -17,6 +17,7 @@ static void usage(void)
 		"                [--serial] [--virtiofs TAG:PATH:SHM] [--virtiofs-ro TAG:PATH]\n"
 		"                [--port NAME:INFILE:OUTFILE] [--raw]\n"
 		"                [--split-irqchip] [--vsock-port PORT:PATH[:listen]]... [--explicit-vsock]\n"
+		"                [--no-implicit-net]\n"
 		"                [--disk ID:PATH:raw|qcow2:RO:SYNC]... [--root-disk-remount DEV:FSTYPE:OPTS]\n"
 		"                [-- EXEC ARGS...]\n");
 	exit(2);
@@ -41,13 +42,13 @@ int main(int argc, char **argv)
 		{ "virtiofs-ro", 1, 0, 'V' }, { "port", 1, 0, 'P' }, { "raw", 0, 0, 'R' },
 		{ "split-irqchip", 0, 0, 'S' }, { "vsock-port", 1, 0, 'K' },
 		{ "explicit-vsock", 0, 0, 'X' }, { "disk", 1, 0, 'D' },
-		{ "root-disk-remount", 1, 0, 'M' }, { 0 },
+		{ "root-disk-remount", 1, 0, 'M' }, { "no-implicit-net", 0, 0, 'N' }, { 0 },
 	};
 	const char *kernel = NULL, *initrd = NULL, *cmdline = NULL, *root = NULL;
 	const char *workdir = NULL, *console_out = NULL;
 	const char *env[64] = { 0 }, *rlimits[16] = { 0 };
 	char *fs_spec = NULL, *ro_spec = NULL, *port_spec = NULL, *vsock_specs[8];
-	int nvsock = 0, explicit_vsock = 0;
+	int nvsock = 0, explicit_vsock = 0, no_net = 0;
 	int raw = 0;
 	char *disks[8] = { 0 }, *remount = NULL;
 	int ndisks = 0;
@@ -74,6 +75,7 @@ int main(int argc, char **argv)
 		case 'S': split = 1; break;
 		case 'K': if (nvsock < 8) vsock_specs[nvsock++] = optarg; break;
 		case 'X': explicit_vsock = 1; break;
+		case 'N': no_net = 1; break;
 		case 'D': if (ndisks < 8) disks[ndisks++] = optarg; break;
 		case 'M': remount = optarg; break;
 		default: usage();
@@ -117,6 +119,8 @@ int main(int argc, char **argv)
 			usage();
 		check(krun_add_virtiofs3(ctx, tag, path, 0, true), "krun_add_virtiofs3");
 	}
+	if (no_net) /* no implicit vsock, hence no implicit built-in network either */
+		check(krun_disable_implicit_vsock(ctx), "krun_disable_implicit_vsock");
 	if (explicit_vsock) {
 		check(krun_disable_implicit_vsock(ctx), "krun_disable_implicit_vsock");
 		check(krun_add_vsock(ctx, 0), "krun_add_vsock");
