@@ -87,6 +87,7 @@ bench: all $(CHECK_TARGETS)
 	$(Q)TEST_VMLINUX=$$(kernel/build.sh --print-dir)/vmlinux tests/harness/with-kvm bench/boot.sh $(BENCH_RUNS)
 	$(Q)tests/harness/with-kvm bench/vsock.sh
 	$(Q)tests/harness/with-kvm bench/net.sh
+	$(Q)bench/report.sh
 
 check: all $(CHECK_TARGETS)
 	$(Q)tests/run.sh

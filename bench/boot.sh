@@ -5,6 +5,7 @@
 set -u
 cd "$(dirname "$0")/.."
 B=${BUILD:-build}
+mkdir -p "$B/bench"
 N=${1:-10}
 RUN=$B/tests/e2e/krun-run
 VMLINUX=${TEST_VMLINUX:?the suite passes the cached vmlinux path}
@@ -40,7 +41,7 @@ echo "chroot_vm /bin/true start->exit: median ${median} ms over $N runs: ${times
 pid=$!
 sleep 2
 sed -n 's/.*guest memory 0x[0-9a-f]*+0x\([0-9a-f]*\) at host 0x\([0-9a-f]*\).*/\2 \1/p' "$B/bench-hold.log" > "$B/bench-ram.txt"
-awk -v ramfile="$B/bench-ram.txt" '
+rss=$(awk -v ramfile="$B/bench-ram.txt" '
 	function hex(s,   i, c, v) { v = 0; s = tolower(s); for (i = 1; i <= length(s); i++) { c = index("0123456789abcdef", substr(s, i, 1)) - 1; v = v * 16 + c } return v }
 	BEGIN { while ((getline l < ramfile) > 0) { split(l, f, " "); n++; lo[n] = hex(f[1]); hi[n] = lo[n] + hex(f[2]) } }
 	/^[0-9a-f]+-[0-9a-f]+ / {
@@ -48,6 +49,10 @@ awk -v ramfile="$B/bench-ram.txt" '
 		for (i = 1; i <= n; i++) if (s >= lo[i] && s < hi[i]) guest = 1
 	}
 	/^Rss:/ { if (guest) g += $2; else o += $2 }
-	END { printf "VMM overhead RSS: %.2f MiB (guest RAM and kernel image resident: %.2f MiB)\n", o / 1024, g / 1024 }
-' "/proc/$pid/smaps"
+	END { printf "%.2f %.2f\n", o / 1024, g / 1024 }
+' "/proc/$pid/smaps")
+echo "VMM overhead RSS: ${rss% *} MiB (guest RAM and kernel image resident: ${rss#* } MiB)"
+mib() { awk -v b="$(stat -L -c %s "$1")" 'BEGIN { printf "%.2f", b / 1048576 }'; }
+printf 'what\tMiB\nVMM overhead RSS (console, rng, balloon, built-in net; idle)\t%s\nlibkrun.so (file)\t%s\nlibkrunfw.so (file)\t%s\n' \
+	"${rss% *}" "$(mib "$B/libkrun.so")" "$(mib "$B/libkrunfw.so.5")" > "$B/bench/footprint.tsv"
 wait $pid

@@ -26,6 +26,7 @@ guest_to_host() {
 	"$RUN" --mem 512 "$@" "$R" /bin/netprobe source "$gdst" 7100 "$SECS" > "$T/g2h" 2>&1 < /dev/null
 	sleep 0.5; kill $sp 2>/dev/null; wait $sp 2>/dev/null
 	printf '%-10s guest->host %8s MB/s (host sink saw %s MB/s)\n' "$name" "$(mbps "$T/g2h")" "$(mbps "$T/sink")"
+	printf '%s\tguest->host\t%s\n' "$name" "$(mbps "$T/g2h")" >> "$B/bench/net.tsv"
 }
 
 # host_to_guest NAME HOSTDST HOSTPORT [net-run opts]: guest sink on 8101, host source.
@@ -38,6 +39,7 @@ host_to_guest() {
 	"$NP" source "$hdst" "$hport" "$SECS" > "$T/h2g"
 	wait $vp
 	printf '%-10s host->guest %8s MB/s (guest sink saw %s MB/s)\n' "$name" "$(mbps "$T/h2g")" "$(mbps "$T/vm")"
+	printf '%s\thost->guest\t%s\n' "$name" "$(mbps "$T/h2g")" >> "$B/bench/net.tsv"
 }
 
 ttfb() { # ttfb NAME GUESTDST [net-run opts]: 20 new connections guest->host echo
@@ -49,6 +51,9 @@ ttfb() { # ttfb NAME GUESTDST [net-run opts]: 20 new connections guest->host ech
 	printf '%-10s first byte of a new connection: %s\n' "$name" "$(grep -o 'median.*' "$T/ttfb")"
 }
 
+# For the report (bench/report.sh): one line per NIC backend and direction.
+mkdir -p "$B/bench"
+printf 'backend\tdirection\tMB_s\n' > "$B/bench/net.tsv"
 echo "net bench: ${SECS} s per direction, 1 vCPU, 512 MiB guest (netprobe, 64 KiB writes)"
 guest_to_host built-in 127.0.0.1 10.0.2.2
 host_to_guest built-in 127.0.0.1 18101 --map 18101:8101
@@ -81,6 +86,7 @@ if [ -c /dev/net/tun ]; then
 	if unshare -n bash "$T/tap.sh"; then
 		printf '%-10s guest->host %8s MB/s\n' tap "$(mbps "$T/g2h")"
 		printf '%-10s host->guest %8s MB/s\n' tap "$(mbps "$T/h2g")"
+		printf 'tap\tguest->host\t%s\ntap\thost->guest\t%s\n' "$(mbps "$T/g2h")" "$(mbps "$T/h2g")" >> "$B/bench/net.tsv"
 	else
 		echo "tap        failed"
 	fi

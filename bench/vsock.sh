@@ -38,3 +38,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f", 100 * a / b
 echo "vsock guest->host: median $g MiB/s over $REPS runs of $MIB MiB ($(ratio "$g" "$p") % of a host UNIX socketpair): ${g2h[*]}"
 echo "vsock host->guest: median $h MiB/s over $REPS runs of $MIB MiB ($(ratio "$h" "$p") % of a host UNIX socketpair): ${h2g[*]}"
 echo "host UNIX socketpair (same run, same program): median $p MiB/s: ${pair[*]}"
+# For the report (bench/report.sh): transport, direction, MiB/s.
+mkdir -p "$B/bench"
+printf 'path\tdirection\tMiB_s\nvsock\tguest->host\t%s\nvsock\thost->guest\t%s\nUNIX socketpair (host)\t-\t%s\n' \
+	"$g" "$h" "$p" > "$B/bench/vsock.tsv"
