@@ -21,6 +21,11 @@ $(KERNEL_DIR_NORMAL)/vmlinux $(KERNEL_DIR_NORMAL)/bzImage &:
 $(KERNEL_DIR_DEBUG)/vmlinux $(KERNEL_DIR_DEBUG)/bzImage &:
 	$(Q)kernel/build.sh --debug
 
+# A make interrupted while build.sh waits on the build lock (or while another build publishes the
+# directory) would otherwise delete the cached files as a half-made target.
+.PRECIOUS: $(KERNEL_DIR_NORMAL)/vmlinux $(KERNEL_DIR_NORMAL)/bzImage \
+	$(KERNEL_DIR_DEBUG)/vmlinux $(KERNEL_DIR_DEBUG)/bzImage
+
 .PHONY: kernel kernel-debug
 kernel: $(KERNEL_DIR_NORMAL)/vmlinux
 kernel-debug: $(KERNEL_DIR_DEBUG)/vmlinux

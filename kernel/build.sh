@@ -149,13 +149,21 @@ log "building $variant kernel (-j$jobs) in $obj"
 "${kmake[@]}" -j"$jobs" vmlinux bzImage >&2
 secs=$(( $(date +%s) - start ))
 
-rm -rf "$out.tmp"
-mkdir -p "$out.tmp"
-cp "$obj/vmlinux" "$obj/arch/x86/boot/bzImage" "$obj/.config" "$out.tmp/"
+# Publish atomically: the files are copied into a private directory first, then one rename makes
+# the whole set appear. A directory left by an older build (or by a make that deleted one file of
+# it on interruption) is moved aside first, so a reader never sees a half-written entry.
+tmp=$(mktemp -d "$out.tmp.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+cp "$obj/vmlinux" "$obj/arch/x86/boot/bzImage" "$obj/.config" "$tmp/"
 printf '%dm%02ds (make -j%s, %s variant, linux-source %s)\n' $((secs / 60)) $((secs % 60)) \
-	"$jobs" "$variant" "$srcver" > "$out.tmp/build-time.txt"
-rm -rf "$out"
-mv "$out.tmp" "$out"
+	"$jobs" "$variant" "$srcver" > "$tmp/build-time.txt"
+chmod 755 "$tmp"
+if [ -e "$out" ]; then
+	old=$(mktemp -d "$out.old.XXXXXX")
+	mv -T "$out" "$old/dir" && rm -rf "$old"
+fi
+mv -T "$tmp" "$out"
+trap - EXIT
 log "built in $(cat "$out/build-time.txt")"
 log "vmlinux $(stat -c %s "$out/vmlinux") bytes, bzImage $(stat -c %s "$out/bzImage") bytes -> $out"
 [ "$action" = print-dir ] && echo "$out"
