@@ -90,6 +90,28 @@ err:
 	return ret;
 }
 
+/*
+ * Guest RAM: anonymous, NORESERVE (touched lazily; the balloon hands pages back), 2 MiB-aligned and
+ * marked for transparent huge pages, so that where the host allows THP one nested-page fault maps
+ * 2 MiB instead of 4 KiB (QEMU does the same; a 128 MiB boot took ~6400 such exits). NULL + errno.
+ */
+static void *ram_map(uint64_t size)
+{
+	const uint64_t huge = 2ULL << 20;
+	uint8_t *p, *a;
+
+	p = mmap(NULL, size + huge, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	a = (uint8_t *)(((uintptr_t)p + huge - 1) & ~(uintptr_t)(huge - 1));
+	if (a > p)
+		munmap(p, a - p);
+	munmap(a + size, p + huge - a);
+	madvise(a, size, MADV_HUGEPAGE);	/* best effort: ignored where THP is off */
+	return a;
+}
+
 static int vm_add_region(struct vm *vm, gpa_t gpa, uint64_t size, void *hva, void **hva_out,
 			 unsigned flags)
 {
@@ -98,10 +120,8 @@ static int vm_add_region(struct vm *vm, gpa_t gpa, uint64_t size, void *hva, voi
 	int ret;
 
 	if (!hva) {
-		/* NORESERVE: guest RAM is touched lazily; the balloon hands pages back. */
-		hva = mmap(NULL, size, PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		if (hva == MAP_FAILED)
+		hva = ram_map(size);
+		if (!hva)
 			return -errno;
 		/* Named so memory accounting can tell guest RAM from VMM overhead (best effort). */
 		prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)hva, size,
