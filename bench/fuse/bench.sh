@@ -1,81 +1,146 @@
 #!/usr/bin/env bash
-# bench/fuse/bench.sh: throughput and metadata rates through the FUSE server (host /dev/fuse adapter) as a ratio of the same test on the native directory.
-# Usage: bench/fuse/bench.sh [SIZE_MIB] [NFILES]   (root; build first: make build/tests/fuse/fuse-host-mount)
-# REPS=N (default 3): rounds; each round runs every test native then through FUSE, and the
-# figures are the medians, so a noisy neighbour on a shared machine hits both sides alike.
+# bench/fuse/bench.sh: issue #15's filesystem table on the host: native, our FUSE server (/dev/fuse adapter), libfuse's passthrough_ll and passthrough_hp, interleaved rounds, medians, ratios.
+# Usage: bench/fuse/bench.sh   (root; build first: make build/tests/fuse/fuse-host-mount)
+#   REPS=N (default 3) rounds; SIZE_MIB (default 512) for the sequential file; NFILES (default 5000).
+#   FUSE_BENCH_TARGETS (default "native ours ll hp") picks and orders the targets.
+#   OURS_ARGS: extra fuse-host-mount options (e.g. "-c never").
+# Every round runs every workload on every target, one target after the other, so a noisy
+# neighbour on a shared machine hits all alike; the figures are the medians of the rounds.
+# Writes build/bench/fuse.tsv: workload, unit, better (higher|lower), then one column per target,
+# then ours/ll and ours/hp as speed ratios (above 1: ours faster).
 set -eu
 cd "$(dirname "$0")/../.."
-size=${1:-512}
-nfiles=${2:-5000}
+REPO=$PWD
+BUILD=${BUILD:-build}
+size=${SIZE_MIB:-512}
+nfiles=${NFILES:-5000}
 reps=${REPS:-3}
-adapter=${BUILD:-build}/tests/fuse/fuse-host-mount
+targets=${FUSE_BENCH_TARGETS:-native ours ll hp}
+adapter=$BUILD/tests/fuse/fuse-host-mount
 [ -x "$adapter" ] || { echo "build $adapter first" >&2; exit 1; }
+peers=$(tools/build-fuse-peers.sh)
+mkdir -p "$BUILD/bench"
+tarball=$(python3 bench/fuse/mktree.py "$BUILD/bench")	# 43 MB, 6.2k entries, cached
 
 base=$(mktemp -d /var/tmp/krun-fuse-bench.XXXXXX)
-mkdir -p "$base/src" "$base/mnt"
-"$adapter" -t 2 "$base/src" "$base/mnt" >"$base/log" 2>&1 &
-pid=$!
-trap 'umount "$base/mnt" 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$base"' EXIT
-for _ in $(seq 50); do mountpoint -q "$base/mnt" && break; sleep 0.1; done
+pids=()
+cleanup() {
+	for t in $targets; do
+		mountpoint -q "$base/$t/mnt" 2>/dev/null && umount "$base/$t/mnt"
+	done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	rm -rf "$base"
+}
+trap cleanup EXIT
 
-# seconds DIR CMD...: wall time of CMD run inside DIR.
-seconds() {
-	local dir=$1 t0
-	shift
-	t0=$(date +%s.%N)
-	(cd "$dir" && "$@") >/dev/null 2>&1
-	echo "$(date +%s.%N) - $t0" | bc -l
+# mount_target NAME: serve $base/NAME/src at $base/NAME/mnt (native: the source itself).
+mount_target() {
+	local t=$1 src=$base/$1/src mnt=$base/$1/mnt
+	mkdir -p "$src" "$mnt"
+	case $t in
+	native) rmdir "$mnt"; ln -s src "$mnt"; return ;;
+	ours) "$adapter" -t 2 ${OURS_ARGS:-} "$src" "$mnt" >"$base/$t.log" 2>&1 & ;;
+	ll) "$peers/passthrough_ll" -f -o source="$src",timeout=5,xattr,allow_other,default_permissions \
+		"$mnt" >"$base/$t.log" 2>&1 & ;;
+	hp) "$peers/passthrough_hp" --foreground "$src" "$mnt" >"$base/$t.log" 2>&1 & ;;
+	esac
+	pids+=($!)
+	for _ in $(seq 100); do mountpoint -q "$mnt" && return 0; sleep 0.1; done
+	echo "bench: $t did not mount: $(cat "$base/$t.log")" >&2
+	exit 1
 }
 
+now() { date +%s.%N; }
+elapsed() { echo "$(now) - $1" | bc -l; }
 drop() { sync; echo 3 >/proc/sys/vm/drop_caches; }
 
-seq_write() { dd if=/dev/zero of=big bs=1M count="$size" conv=fsync; }
-seq_read() { dd if=big of=/dev/null bs=1M; }
-meta() { # create, stat, unlink NFILES files; prints three durations
-	python3 - "$nfiles" <<'EOF'
+meta() { # create, unlink NFILES files in DIR; prints two durations
+	python3 - "$1" "$nfiles" <<'PY'
 import os, sys, time
-n = int(sys.argv[1])
-os.makedirs("meta", exist_ok=True)
+d, n = sys.argv[1], int(sys.argv[2])
+os.makedirs(d, exist_ok=True)
 t = [time.monotonic()]
 for i in range(n):
-    os.close(os.open("meta/f%d" % i, os.O_CREAT | os.O_WRONLY, 0o644))
+    os.close(os.open("%s/f%d" % (d, i), os.O_CREAT | os.O_WRONLY, 0o644))
 t.append(time.monotonic())
 for i in range(n):
-    os.stat("meta/f%d" % i)
+    os.unlink("%s/f%d" % (d, i))
 t.append(time.monotonic())
-for i in range(n):
-    os.unlink("meta/f%d" % i)
-t.append(time.monotonic())
-print(" ".join("%.6f" % (t[i + 1] - t[i]) for i in range(3)))
-EOF
+print("%.6f %.6f" % (t[1] - t[0], t[2] - t[1]))
+PY
 }
 
 declare -A res
-for _ in $(seq "$reps"); do
-	for where in native fuse; do
-		dir=$base/src
-		[ $where = fuse ] && dir=$base/mnt
-		res[$where.write]+=" $(seconds "$dir" seq_write)"
-		drop
-		res[$where.read]+=" $(seconds "$dir" seq_read)"
-		rm -f "$dir/big"
-		read -r c s u < <(cd "$dir" && meta)
-		res[$where.create]+=" $c" res[$where.stat]+=" $s" res[$where.unlink]+=" $u"
+# round_on TARGET: one round of every workload on TARGET, appending to res[TARGET.workload].
+round_on() {
+	local t=$1 m=$base/$1/mnt src=$base/$1/src t0 c u
+	t0=$(now); dd if=/dev/zero of="$m/big" bs=1M count="$size" conv=fsync status=none
+	res[$t.write]+=" $(elapsed "$t0")"
+	drop
+	t0=$(now); dd if="$m/big" of=/dev/null bs=1M status=none
+	res[$t.read]+=" $(elapsed "$t0")"
+	rm -f "$m/big"
+	read -r c u < <(meta "$m/meta")
+	res[$t.create]+=" $c" res[$t.unlink]+=" $u"
+	rmdir "$m/meta"
+	drop
+	mkdir "$m/tree"
+	t0=$(now); tar xf "$tarball" -C "$m/tree"
+	res[$t.tarx]+=" $(elapsed "$t0")"
+	# One more copy made natively behind the server's back: 12.4k entries to list. (Every server
+	# holds an fd per inode the kernel knows: 18.6k entries outgrow this host's hard RLIMIT_NOFILE
+	# of 20k minus our 1/8 reserve, and root cannot raise it here.)
+	cp -a "$src/tree" "$src/tree2" && mv "$src/tree2" "$src/tree/copy2"
+	drop
+	t0=$(now); ls -lR "$m/tree" >/dev/null
+	res[$t.lscold]+=" $(elapsed "$t0")"
+	t0=$(now); ls -lR "$m/tree" >/dev/null
+	res[$t.lswarm]+=" $(elapsed "$t0")"
+	t0=$(now); rm -rf "$m/tree"
+	res[$t.rmrf]+=" $(elapsed "$t0")"
+}
+
+for t in $targets; do mount_target "$t"; done
+for r in $(seq "$reps"); do
+	for t in $targets; do
+		round_on "$t"
 	done
+	echo "bench: round $r of $reps done" >&2
 done
 for k in "${!res[@]}"; do	# median of the rounds
 	res[$k]=$(printf '%s\n' ${res[$k]} | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}')
 done
 
-row() { # name unit amount key
-	local nat fus
-	nat=$(echo "$3 / ${res[native.$4]}" | bc -l)
-	fus=$(echo "$3 / ${res[fuse.$4]}" | bc -l)
-	printf '%-10s native %10.0f %-6s fuse %10.0f %-6s ratio %.2f\n' "$1" "$nat" "$2" "$fus" "$2" \
-		"$(echo "$fus / $nat" | bc -l)"
+tsv=$BUILD/bench/fuse.tsv
+has() { [[ " $targets " == *" $1 "* ]]; }
+# row KEY NAME UNIT AMOUNT: a rate (AMOUNT / seconds) when AMOUNT is set, else seconds.
+row() {
+	local key=$1 name=$2 unit=$3 amt=$4 t v line better=higher
+	[ -z "$amt" ] && better=lower
+	line="$name	$unit	$better"
+	for t in $targets; do
+		v=${res[$t.$key]}
+		[ -n "$amt" ] && v=$(echo "$amt / $v" | bc -l)
+		line+="	$(printf '%.3f' "$v")"
+	done
+	for t in ll hp; do
+		if has ours && has $t; then	# speed ratio: above 1 means ours is faster
+			line+="	$(printf '%.2f' "$(echo "${res[$t.$key]} / ${res[ours.$key]}" | bc -l)")"
+		else
+			line+="	-"
+		fi
+	done
+	echo "$line" >>"$tsv"
 }
-row seq-write MiB/s "$size" write
-row seq-read MiB/s "$size" read
-row create ops/s "$nfiles" create
-row stat ops/s "$nfiles" stat
-row unlink ops/s "$nfiles" unlink
+{ printf 'workload\tunit\tbetter'; for t in $targets; do printf '\t%s' "$t"; done
+  printf '\tours/ll\tours/hp\n'; } >"$tsv"
+row write seq-write MiB/s "$size"
+row read seq-read MiB/s "$size"
+row create create-$nfiles ops/s "$nfiles"
+row unlink unlink-$nfiles ops/s "$nfiles"
+row lscold ls-lR-12k-cold s ""
+row lswarm ls-lR-12k-warm s ""
+row tarx tar-x-43MB s ""
+row rmrf rm-rf-12k s ""
+column -t -s '	' "$tsv"
+echo "bench: figures in $tsv (host $(uname -r), $(nproc) CPUs, REPS=$reps)" >&2
