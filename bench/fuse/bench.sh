@@ -4,6 +4,7 @@
 #   REPS=N (default 3) rounds; SIZE_MIB (default 512) for the sequential file; NFILES (default 5000).
 #   FUSE_BENCH_TARGETS (default "native ours ll hp") picks and orders the targets.
 #   OURS_ARGS: extra fuse-host-mount options (e.g. "-c never").
+#   BASE_ADAPTER=PATH adds target "base": another build of fuse-host-mount (before/after a change).
 # Every round runs every workload on every target, one target after the other, so a noisy
 # neighbour on a shared machine hits all alike; the figures are the medians of the rounds.
 # Writes build/bench/fuse.tsv: workload, unit, better (higher|lower), then one column per target,
@@ -40,6 +41,7 @@ mount_target() {
 	case $t in
 	native) rmdir "$mnt"; ln -s src "$mnt"; return ;;
 	ours) "$adapter" -t 2 ${OURS_ARGS:-} "$src" "$mnt" >"$base/$t.log" 2>&1 & ;;
+	base) "$BASE_ADAPTER" -t 2 "$src" "$mnt" >"$base/$t.log" 2>&1 & ;;
 	ll) "$peers/passthrough_ll" -f -o source="$src",timeout=5,xattr,allow_other,default_permissions \
 		"$mnt" >"$base/$t.log" 2>&1 & ;;
 	hp) "$peers/passthrough_hp" --foreground "$src" "$mnt" >"$base/$t.log" 2>&1 & ;;

@@ -97,6 +97,17 @@ static void obj_give(struct fuse_srv *srv, int fd)
 	fd_give(fd);
 }
 
+/*
+ * Undo obj_take() but leave (fd) for fd_give() after srv->lock is dropped:
+ * closing the last fd of an unlinked inode frees it on the host (ext4 truncates
+ * and releases its blocks), and that must not stall every other request.
+ */
+static int obj_give_later(struct fuse_srv *srv, int fd)
+{
+	srv->nr_objs--;
+	return fd;
+}
+
 /* Undo obj_take() for an object that never came to be; the caller keeps (fd). */
 static void obj_untake(struct fuse_srv *srv, int fd)
 {
@@ -192,22 +203,26 @@ static void hash_remove(struct fuse_srv *srv, struct node *n, uint32_t idx)
 	}
 }
 
-/* Drop a node whose lookup count and pins reached zero. Called with srv->lock held. */
-static void node_free(struct fuse_srv *srv, struct node *n, uint32_t idx)
+/* Drop a node whose lookup count and pins reached zero. Called with srv->lock held.
+ * Returns its fd, which the caller closes with fd_give() after unlocking. */
+static int node_free(struct fuse_srv *srv, struct node *n, uint32_t idx)
 {
+	int fd;
+
 	if (n->ov) {
 		if (n->ov->node_id == MK_ID(n->gen, idx))
 			n->ov->node_id = 0;
 	} else {
 		hash_remove(srv, n, idx);
 	}
-	obj_give(srv, n->fd);
+	fd = obj_give_later(srv, n->fd);
 	n->fd = -1;
 	n->ov = NULL;
 	n->used = false;
 	n->gen++;
 	n->next_free = srv->nodes.free_head;
 	srv->nodes.free_head = idx;
+	return fd;
 }
 
 void fs_tables_destroy(struct fuse_srv *srv)
@@ -262,6 +277,7 @@ out:
 void node_put(struct fuse_srv *srv, struct node *n)
 {
 	uint32_t idx;
+	int fd = -1;
 
 	if (!n)
 		return;
@@ -273,12 +289,13 @@ void node_put(struct fuse_srv *srv, struct node *n)
 			struct node *base = srv->nodes.chunks[idx / FS_TABLE_CHUNK];
 
 			if (n >= base && n < base + FS_TABLE_CHUNK) {
-				node_free(srv, n, idx + (uint32_t)(n - base));
+				fd = node_free(srv, n, idx + (uint32_t)(n - base));
 				break;
 			}
 		}
 	}
 	pthread_mutex_unlock(&srv->lock);
+	fd_give(fd);
 }
 
 static int node_alloc(struct fuse_srv *srv, uint32_t *idx)
@@ -408,6 +425,7 @@ void node_forget(struct fuse_srv *srv, uint64_t id, uint64_t nlookup)
 {
 	uint32_t idx = ID_SLOT(id);
 	struct node *n;
+	int fd = -1;
 
 	pthread_mutex_lock(&srv->lock);
 	if (idx <= 1 || idx >= srv->nodes.cap)
@@ -417,9 +435,10 @@ void node_forget(struct fuse_srv *srv, uint64_t id, uint64_t nlookup)
 		goto out;
 	n->nlookup -= nlookup < n->nlookup ? nlookup : n->nlookup;
 	if (n->nlookup == 0 && n->refs == 0)
-		node_free(srv, n, idx);
+		fd = node_free(srv, n, idx);
 out:
 	pthread_mutex_unlock(&srv->lock);
+	fd_give(fd);
 }
 
 /* DESTROY: the guest forgot everything; drop all nodes but the root. */
@@ -435,7 +454,7 @@ void node_forget_all(struct fuse_srv *srv)
 			continue;
 		n->nlookup = 0;
 		if (n->refs == 0)
-			node_free(srv, n, idx);
+			fd_give(node_free(srv, n, idx));	/* DESTROY: rare, under the lock */
 	}
 	pthread_mutex_unlock(&srv->lock);
 }
@@ -491,9 +510,11 @@ out:
 	return ret;
 }
 
-static void handle_free(struct fuse_srv *srv, struct handle *h, uint32_t idx)
+/* Called with srv->lock held; returns the fd for fd_give() after unlocking. */
+static int handle_free(struct fuse_srv *srv, struct handle *h, uint32_t idx)
 {
-	obj_give(srv, h->fd);
+	int fd = obj_give_later(srv, h->fd);
+
 	h->fd = -1;
 	h->ov = NULL;
 	h->used = false;
@@ -501,6 +522,7 @@ static void handle_free(struct fuse_srv *srv, struct handle *h, uint32_t idx)
 	h->gen++;
 	h->next_free = srv->handles.free_head;
 	srv->handles.free_head = idx;
+	return fd;
 }
 
 static uint32_t handle_idx(struct fuse_srv *srv, struct handle *h)
@@ -519,13 +541,16 @@ static uint32_t handle_idx(struct fuse_srv *srv, struct handle *h)
 /* Unpin; a handle released while pinned is freed by its last user. */
 void handle_put(struct fuse_srv *srv, struct handle *h)
 {
+	int fd = -1;
+
 	if (!h)
 		return;
 	pthread_mutex_lock(&srv->lock);
 	h->refs--;
 	if (h->refs == 0 && h->released)
-		handle_free(srv, h, handle_idx(srv, h));
+		fd = handle_free(srv, h, handle_idx(srv, h));
 	pthread_mutex_unlock(&srv->lock);
+	fd_give(fd);
 }
 
 /* RELEASE / RELEASEDIR. */
@@ -533,7 +558,7 @@ int handle_release(struct fuse_srv *srv, uint64_t fh)
 {
 	uint32_t idx = ID_SLOT(fh);
 	struct handle *h;
-	int ret = -EBADF;
+	int ret = -EBADF, fd = -1;
 
 	pthread_mutex_lock(&srv->lock);
 	if (idx == 0 || idx >= srv->handles.cap)
@@ -542,11 +567,12 @@ int handle_release(struct fuse_srv *srv, uint64_t fh)
 	if (!h->used || h->gen != ID_GEN(fh) || h->released)
 		goto out;
 	if (h->refs == 0)
-		handle_free(srv, h, idx);
+		fd = handle_free(srv, h, idx);
 	else
 		h->released = true;	/* the last handle_put() frees it */
 	ret = 0;
 out:
 	pthread_mutex_unlock(&srv->lock);
+	fd_give(fd);
 	return ret;
 }

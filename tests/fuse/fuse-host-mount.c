@@ -3,6 +3,7 @@
  * Usage: fuse-host-mount [-r] [-t THREADS] [-O] SRC MNT
  *   -r  read-only share          -t  worker threads (default 2)
  *   -O  add overlay entries: /virt-dir/hello.txt and one-shot /oneshot.txt
+ *   -s  count requests by opcode; print the counts to stderr on SIGUSR1 and at exit
  * Mounts SRC at MNT (fstype "fuse", allow_other, default_permissions: the
  * options the guest kernel always uses for virtio-fs) and serves until unmounted.
  * Prints "ready" on stdout once mounted.
@@ -13,6 +14,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +35,31 @@
 
 static const uint8_t hello[] = "hello from the overlay\n";
 static const uint8_t oneshot[] = "one shot\n";
+
+#define NR_OPCODES 64
+static unsigned long op_count[NR_OPCODES];	/* atomic; only with -s */
+static bool count_ops;
+
+/* Requests per opcode since the last dump (then reset): where a workload's round trips go. */
+static void dump_counts(void)
+{
+	unsigned long total = 0, c;
+	int i;
+
+	for (i = 0; i < NR_OPCODES; i++) {
+		c = __atomic_exchange_n(&op_count[i], 0, __ATOMIC_RELAXED);
+		if (c)
+			fprintf(stderr, "opcode %d: %lu\n", i, c);
+		total += c;
+	}
+	fprintf(stderr, "requests: %lu\n", total);
+}
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	dump_counts();	/* a test tool: stdio from the handler is acceptable here */
+}
 
 struct worker {
 	struct fuse_srv *srv;
@@ -88,6 +116,13 @@ static void *serve(void *opaque)
 				continue;	/* ENOENT: request was interrupted */
 			break;			/* ENODEV: unmounted */
 		}
+		if (count_ops && n >= 8) {
+			uint32_t opc;
+
+			memcpy(&opc, ih + 4, sizeof(opc));
+			if (opc < NR_OPCODES)
+				__atomic_add_fetch(&op_count[opc], 1, __ATOMIC_RELAXED);
+		}
 		if ((size_t)n <= IN_HDR) {
 			iv[0].iov_len = (size_t)n;
 			cnt = 1;
@@ -136,18 +171,20 @@ int main(int argc, char **argv)
 	struct worker w;
 	char opts[256];
 
-	while ((opt = getopt(argc, argv, "rt:O")) != -1) {
+	while ((opt = getopt(argc, argv, "rt:Os")) != -1) {
 		if (opt == 'r')
 			cfg.read_only = true;
 		else if (opt == 't')
 			nthreads = atoi(optarg);
 		else if (opt == 'O')
 			overlays = true;
+		else if (opt == 's')
+			count_ops = true;
 		else
 			return 2;
 	}
 	if (argc - optind != 2 || nthreads < 1 || nthreads > 16) {
-		fprintf(stderr, "usage: %s [-r] [-t N] [-O] SRC MNT\n", argv[0]);
+		fprintf(stderr, "usage: %s [-r] [-t N] [-O] [-s] SRC MNT\n", argv[0]);
 		return 2;
 	}
 	log_configure(-1, getenv("FUSE_DEBUG") ? LOG_DEBUG : LOG_WARN, 2);
@@ -171,12 +208,16 @@ int main(int argc, char **argv)
 	}
 	printf("ready\n");
 	fflush(stdout);
+	if (count_ops)
+		signal(SIGUSR1, on_usr1);
 	w = (struct worker){ srv, fd };
 	for (i = 0; i < nthreads; i++)
 		pthread_create(&tid[i], NULL, serve, &w);
 	for (i = 0; i < nthreads; i++)
 		pthread_join(tid[i], NULL);
 	close(fd);
+	if (count_ops)
+		dump_counts();
 	fuse_srv_destroy(srv);
 	return 0;
 }
