@@ -138,12 +138,33 @@ static const struct vdev_ops vtfs_ops = {
 	.get_shm = vtfs_get_shm,
 };
 
+/*
+ * The caching policy (docs/fuse.md, "Caching"): the root filesystem is the
+ * guest's own tree (a container rootfs), so the guest may cache it fully;
+ * other shares are often written by the host too and keep upstream's 5 s
+ * timeouts. KRUN_FS_CACHE=never|auto|always overrides both.
+ */
+static enum fuse_srv_cache vtfs_cache_policy(const struct vtfs_cfg *cfg)
+{
+	enum fuse_srv_cache dflt = strcmp(cfg->tag, "/dev/root") ? FUSE_SRV_CACHE_AUTO :
+								     FUSE_SRV_CACHE_ALWAYS;
+	const char *env = getenv("KRUN_FS_CACHE");
+	enum fuse_srv_cache c;
+
+	if (fuse_srv_cache_parse(env, dflt, &c)) {
+		log_warn_once("virtio-fs: KRUN_FS_CACHE=%s is not never, auto or always; ignored", env);
+		c = dflt;
+	}
+	return c;
+}
+
 static int vtfs_start_server(struct vtfs *fs)
 {
 	struct fuse_srv_config sc = {
 		.root_dir = fs->cfg.root_dir,
 		.read_only = fs->cfg.read_only,
 		.dax_window_size = fs->cfg.shm_size,
+		.cache = vtfs_cache_policy(&fs->cfg),
 		.cb = {
 			.opaque = fs,
 			.setup_mapping = vtfs_setup_mapping,

@@ -16,7 +16,8 @@
 /* Node ids and file handles are (generation << 32 | slot index): never pointers. */
 #define FS_TABLE_CHUNK	1024u
 #define FS_TABLE_CHUNKS	4096u	/* up to 4 Mi live nodes / handles */
-#define FS_TTL_SEC	5
+#define FS_TTL_SEC	5	/* cache=auto, as upstream */
+#define FS_TTL_ALWAYS	86400	/* cache=always: the guest owns the tree */
 #define FS_MAX_OBJECTS	(1u << 20)	/* default cap on nodes + handles per share (~80 MiB) */
 
 /* A virtual (memory-backed) entry; the tree is built before serving and never freed early. */
@@ -80,6 +81,9 @@ struct fuse_srv {
 	struct ov_entry ov_root;
 	uint64_t next_vino;
 	uint32_t minor;			/* negotiated protocol minor */
+	enum fuse_srv_cache cache;
+	uint32_t ttl;			/* entry/attr timeout in seconds, from the policy */
+	bool writeback;			/* WRITEBACK_CACHE negotiated at INIT */
 };
 
 /* One request being handled. */
@@ -125,6 +129,10 @@ int name_ok(const char *name);
 size_t iov_slice(const struct iovec *iov, int cnt, size_t skip, size_t len,
 		 struct iovec *dst, int dst_max, int *dst_cnt);
 size_t iov_total(const struct iovec *iov, int cnt);
+
+/* passthrough-io.c: what the caching policy changes in opens */
+int pt_host_open_flags(struct fuse_srv *srv, int flags);
+uint32_t pt_fopen_flags(struct fuse_srv *srv, bool dir, int flags);
 
 /* passthrough.c / passthrough-io.c: one handler per opcode, return 0 or -errno. */
 void fill_attr(struct fuse_attr *a, const struct statx *st);

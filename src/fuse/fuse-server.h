@@ -29,6 +29,25 @@ struct fuse_srv_callbacks {
 	void (*exit_code)(void *opaque, int32_t code);
 };
 
+/*
+ * How much the guest kernel may cache (docs/fuse.md, "Caching"), like
+ * virtiofsd's cache=never|auto|always:
+ *   AUTO   5 s entry/attr timeouts, page cache dropped at each open unless the
+ *          file's mtime/size are unchanged (AUTO_INVAL_DATA): upstream libkrun's policy.
+ *   NEVER  no timeouts, direct I/O: every access reaches the host (strict coherence).
+ *   ALWAYS the guest owns the tree: day-long timeouts, FOPEN_KEEP_CACHE, cached
+ *          directory listings, writeback cache. Changes the host makes behind the
+ *          guest's back may stay unseen until the guest drops the inode.
+ */
+enum fuse_srv_cache {
+	FUSE_SRV_CACHE_AUTO = 0,
+	FUSE_SRV_CACHE_NEVER,
+	FUSE_SRV_CACHE_ALWAYS,
+};
+
+/* Parse "never", "auto" or "always" (NULL or "": dflt); -EINVAL for anything else. */
+int fuse_srv_cache_parse(const char *s, enum fuse_srv_cache dflt, enum fuse_srv_cache *out);
+
 struct fuse_srv_config {
 	const char *root_dir;	  /* shared host directory; NULL: virtual-only fs (overlay entries) */
 	bool read_only;		  /* every modifying request fails with EROFS */
@@ -36,6 +55,7 @@ struct fuse_srv_config {
 	uint32_t max_objects;	  /* nodes + open handles the guest may hold; 0: 1 Mi. Past
 				   * it, and past the process-wide host fd budget, the guest
 				   * gets EMFILE / ENFILE */
+	enum fuse_srv_cache cache;	  /* caching policy; 0: AUTO */
 	struct fuse_srv_callbacks cb;
 };
 

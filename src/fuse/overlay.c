@@ -52,7 +52,7 @@ int ov_lookup(struct fuse_req *r, struct ov_entry *e, struct fuse_entry_out *out
 		return ret;
 	memset(out, 0, sizeof(*out));
 	out->nodeid = id;
-	out->entry_valid = out->attr_valid = e->one_shot ? 0 : FS_TTL_SEC;
+	out->entry_valid = out->attr_valid = e->one_shot ? 0 : r->srv->ttl;
 	ov_fill_attr(r->srv, &out->attr, e);
 	return 0;
 }

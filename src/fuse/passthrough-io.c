@@ -28,12 +28,40 @@ static int reopen_node(struct node *n, int flags)
 }
 
 /*
- * FOPEN_NOFLUSH on read-only opens: FLUSH only mirrors close() on the host,
- * which matters for errors of written data (NFS-style) and classic POSIX
- * locks. A read-only fd has no written data, and no locks are offered at INIT
- * (the guest kernel keeps them local), so the guest's close() need not wait
- * for a round trip.
+ * Host open flags for a guest open. With the writeback cache the guest kernel
+ * fills partial pages by reading, so a write-only open is made read-write, and
+ * it keeps the file position itself, so O_APPEND goes (a host O_APPEND fd would
+ * put every pwrite at the end, whatever offset the kernel chose).
  */
+int pt_host_open_flags(struct fuse_srv *srv, int flags)
+{
+	if (!srv->writeback)
+		return flags;
+	if ((flags & O_ACCMODE) == O_WRONLY)
+		flags = (flags & ~O_ACCMODE) | O_RDWR;
+	return flags & ~O_APPEND;
+}
+
+/*
+ * fuse_open_out flags for the policy. FOPEN_NOFLUSH on read-only opens:
+ * FLUSH only mirrors close() on the host, which matters for errors of written
+ * data (NFS-style) and classic POSIX locks. A read-only fd has no written
+ * data, and no locks are offered at INIT (the guest kernel keeps them local),
+ * so the guest's close() need not wait for a round trip.
+ */
+uint32_t pt_fopen_flags(struct fuse_srv *srv, bool dir, int flags)
+{
+	uint32_t f = 0;
+
+	if (!dir && (flags & O_ACCMODE) == O_RDONLY)
+		f |= FOPEN_NOFLUSH;
+	if (srv->cache == FUSE_SRV_CACHE_ALWAYS)
+		f |= dir ? FOPEN_KEEP_CACHE | FOPEN_CACHE_DIR : FOPEN_KEEP_CACHE;
+	else if (srv->cache == FUSE_SRV_CACHE_NEVER && !dir)
+		f |= FOPEN_DIRECT_IO;
+	return f;
+}
+
 static int reply_open(struct fuse_req *r, int fd, struct ov_entry *ov, bool dir, int flags)
 {
 	struct fuse_open_out *o = reply_alloc(r, sizeof(*o));
@@ -52,8 +80,7 @@ static int reply_open(struct fuse_req *r, int fd, struct ov_entry *ov, bool dir,
 		return ret;
 	}
 	o->fh = fh;
-	if (!dir && (flags & O_ACCMODE) == O_RDONLY)
-		o->open_flags = FOPEN_NOFLUSH;
+	o->open_flags = ov ? (dir ? 0 : FOPEN_NOFLUSH) : pt_fopen_flags(r->srv, dir, flags);
 	return 0;
 }
 
@@ -78,7 +105,10 @@ static int open_common(struct fuse_req *r, bool dir)
 		   ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC))) {
 		ret = -EROFS;
 	} else {
-		fd = reopen_node(n, dir ? O_RDONLY | O_DIRECTORY : flags);
+		fd = reopen_node(n, dir ? O_RDONLY | O_DIRECTORY :
+					 pt_host_open_flags(r->srv, flags));
+		if (fd == -EACCES && !dir && pt_host_open_flags(r->srv, flags) != flags)
+			fd = reopen_node(n, flags & ~O_APPEND);	/* write-only file, unprivileged */
 		if (fd >= 0 && !dir && (in->open_flags & FUSE_OPEN_KILL_SUIDGID))
 			pt_kill_suidgid(r, fd);
 		ret = fd < 0 ? fd : reply_open(r, fd, NULL, dir, flags);
@@ -206,6 +236,10 @@ int op_flush(struct fuse_req *r)
 	struct handle *h;
 	int ret, fd;
 
+	/* cache=always: written data reaches the host by writeback, not at close, and
+	 * no locks are offered; ENOSYS makes the kernel stop sending FLUSH at all. */
+	if (r->srv->cache == FUSE_SRV_CACHE_ALWAYS)
+		return -ENOSYS;
 	ret = handle_get(r->srv, in->fh, &h);
 	if (ret)
 		return ret;

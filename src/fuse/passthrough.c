@@ -116,12 +116,13 @@ static int pt_openat(int dirfd, const char *name, int flags, mode_t mode)
 	return fd < 0 ? -errno : fd;
 }
 
-static void fill_entry(struct fuse_entry_out *e, uint64_t id, const struct statx *st)
+static void fill_entry(struct fuse_entry_out *e, uint64_t id, const struct statx *st,
+		       uint32_t ttl)
 {
 	memset(e, 0, sizeof(*e));
 	e->nodeid = id;
-	e->entry_valid = FS_TTL_SEC;
-	e->attr_valid = FS_TTL_SEC;
+	e->entry_valid = ttl;
+	e->attr_valid = ttl;
 	fill_attr(&e->attr, st);
 }
 
@@ -140,7 +141,7 @@ static int pt_make_entry(struct fuse_srv *srv, int fd, struct fuse_entry_out *e)
 	ret = node_insert(srv, fd, &st, &id);
 	if (ret)
 		return ret;
-	fill_entry(e, id, &st);
+	fill_entry(e, id, &st, srv->ttl);
 	return 0;
 }
 
@@ -236,14 +237,14 @@ static int reply_attr(struct fuse_req *r, struct node *n)
 		return -EINVAL;
 	if (n->ov && n->fd < 0) {
 		ov_fill_attr(r->srv, &o->attr, n->ov);
-		o->attr_valid = n->ov->one_shot ? 0 : FS_TTL_SEC;
+		o->attr_valid = n->ov->one_shot ? 0 : r->srv->ttl;
 		return 0;
 	}
 	ret = pt_stat_node(r->srv, n->fd, &st);
 	if (ret)
 		return ret;
 	fill_attr(&o->attr, &st);
-	o->attr_valid = FS_TTL_SEC;
+	o->attr_valid = r->srv->ttl;
 	return 0;
 }
 
@@ -752,7 +753,8 @@ int op_create(struct fuse_req *r)
 	ret = shadowed(r, p, name);
 	if (ret)
 		goto out;
-	fd = create_open(r->srv, p, name, (int)in->flags, in->mode & 07777);
+	fd = create_open(r->srv, p, name, pt_host_open_flags(r->srv, (int)in->flags),
+			 in->mode & 07777);
 	if (fd < 0) {
 		ret = fd;
 		goto out;
@@ -781,6 +783,7 @@ int op_create(struct fuse_req *r)
 	}
 	out->e = e;
 	out->o.fh = fh;
+	out->o.open_flags = pt_fopen_flags(r->srv, false, (int)in->flags);
 out:
 	node_put(r->srv, p);
 	return ret;

@@ -155,6 +155,11 @@ static int op_init(struct fuse_req *r)
 	o->minor = r->srv->minor;
 	o->max_readahead = in->max_readahead;
 	o->flags = (uint32_t)(want & SRV_INIT_FLAGS);
+	/* cache=always: the guest's page cache holds writes and it owns mtime and size. */
+	r->srv->writeback = r->srv->cache == FUSE_SRV_CACHE_ALWAYS && !r->srv->read_only &&
+			    (want & FUSE_WRITEBACK_CACHE);
+	if (r->srv->writeback)
+		o->flags |= FUSE_WRITEBACK_CACHE;
 	if (r->srv->dax_size && (want & FUSE_MAP_ALIGNMENT)) {
 		/* Mappings must be page aligned (log2 of 4 KiB); fs/fuse/dax.c checks <= 21. */
 		o->flags |= FUSE_MAP_ALIGNMENT;
@@ -441,6 +446,21 @@ reply:
 	return 0;
 }
 
+int fuse_srv_cache_parse(const char *s, enum fuse_srv_cache dflt, enum fuse_srv_cache *out)
+{
+	if (!s || !*s)
+		*out = dflt;
+	else if (!strcmp(s, "auto"))
+		*out = FUSE_SRV_CACHE_AUTO;
+	else if (!strcmp(s, "never"))
+		*out = FUSE_SRV_CACHE_NEVER;
+	else if (!strcmp(s, "always"))
+		*out = FUSE_SRV_CACHE_ALWAYS;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 int fuse_srv_create(const struct fuse_srv_config *cfg, struct fuse_srv **out)
 {
 	struct fuse_srv *srv;
@@ -448,11 +468,16 @@ int fuse_srv_create(const struct fuse_srv_config *cfg, struct fuse_srv **out)
 	struct statx st;
 	int ret;
 
+	if (cfg->cache > FUSE_SRV_CACHE_ALWAYS)
+		return -EINVAL;
 	srv = calloc(1, sizeof(*srv));
 	if (!srv)
 		return -ENOMEM;
 	srv->root_fd = -1;
 	srv->read_only = cfg->read_only;
+	srv->cache = cfg->cache;
+	srv->ttl = cfg->cache == FUSE_SRV_CACHE_ALWAYS ? FS_TTL_ALWAYS :
+		   cfg->cache == FUSE_SRV_CACHE_NEVER ? 0 : FS_TTL_SEC;
 	srv->dax_size = cfg->dax_window_size;
 	srv->cb = cfg->cb;
 	srv->as_root = geteuid() == 0;

@@ -3,6 +3,7 @@
  * Usage: fuse-host-mount [-r] [-t THREADS] [-O] SRC MNT
  *   -r  read-only share          -t  worker threads (default 2)
  *   -O  add overlay entries: /virt-dir/hello.txt and one-shot /oneshot.txt
+ *   -c  caching policy: never, auto or always (default: auto, or $KRUN_FS_CACHE)
  *   -s  count requests by opcode; print the counts to stderr on SIGUSR1 and at exit
  * Mounts SRC at MNT (fstype "fuse", allow_other, default_permissions: the
  * options the guest kernel always uses for virtio-fs) and serves until unmounted.
@@ -166,12 +167,13 @@ int main(int argc, char **argv)
 	struct fuse_srv_config cfg = { .cb = { .exit_code = exit_code } };
 	int opt, nthreads = 2, fd, ret, i;
 	bool overlays = false;
+	const char *cache = NULL;
 	struct fuse_srv *srv;
 	pthread_t tid[16];
 	struct worker w;
 	char opts[256];
 
-	while ((opt = getopt(argc, argv, "rt:Os")) != -1) {
+	while ((opt = getopt(argc, argv, "rt:Osc:")) != -1) {
 		if (opt == 'r')
 			cfg.read_only = true;
 		else if (opt == 't')
@@ -180,11 +182,18 @@ int main(int argc, char **argv)
 			overlays = true;
 		else if (opt == 's')
 			count_ops = true;
+		else if (opt == 'c')
+			cache = optarg;
 		else
 			return 2;
 	}
 	if (argc - optind != 2 || nthreads < 1 || nthreads > 16) {
-		fprintf(stderr, "usage: %s [-r] [-t N] [-O] [-s] SRC MNT\n", argv[0]);
+		fprintf(stderr, "usage: %s [-r] [-t N] [-O] [-s] [-c POLICY] SRC MNT\n", argv[0]);
+		return 2;
+	}
+	if (fuse_srv_cache_parse(cache ? cache : getenv("KRUN_FS_CACHE"), FUSE_SRV_CACHE_AUTO,
+				 &cfg.cache)) {
+		fprintf(stderr, "fuse-host-mount: -c never|auto|always\n");
 		return 2;
 	}
 	log_configure(-1, getenv("FUSE_DEBUG") ? LOG_DEBUG : LOG_WARN, 2);
