@@ -2,8 +2,10 @@
 # bench/fuse/bench.sh: issue #15's filesystem table on the host: native, our FUSE server (/dev/fuse adapter), libfuse's passthrough_ll and passthrough_hp, interleaved rounds, medians, ratios.
 # Usage: bench/fuse/bench.sh   (root; build first: make build/tests/fuse/fuse-host-mount)
 #   REPS=N (default 3) rounds; SIZE_MIB (default 512) for the sequential file; NFILES (default 5000).
-#   FUSE_BENCH_TARGETS (default "native ours ll hp") picks and orders the targets.
-#   OURS_ARGS: extra fuse-host-mount options (e.g. "-c never").
+#   FUSE_BENCH_TARGETS (default "native ours auto ll hp") picks and orders the targets: "ours" is
+#   our server with the root share's default policy (cache=always), "auto" the same server with
+#   cache=auto (upstream's policy, the default for other shares).
+#   OURS_ARGS: extra fuse-host-mount options for "ours".
 #   BASE_ADAPTER=PATH adds target "base": another build of fuse-host-mount (before/after a change).
 # Every round runs every workload on every target, one target after the other, so a noisy
 # neighbour on a shared machine hits all alike; the figures are the medians of the rounds.
@@ -16,7 +18,7 @@ BUILD=${BUILD:-build}
 size=${SIZE_MIB:-512}
 nfiles=${NFILES:-5000}
 reps=${REPS:-3}
-targets=${FUSE_BENCH_TARGETS:-native ours ll hp}
+targets=${FUSE_BENCH_TARGETS:-native ours auto ll hp}
 adapter=$BUILD/tests/fuse/fuse-host-mount
 [ -x "$adapter" ] || { echo "build $adapter first" >&2; exit 1; }
 peers=$(tools/build-fuse-peers.sh)
@@ -40,7 +42,8 @@ mount_target() {
 	mkdir -p "$src" "$mnt"
 	case $t in
 	native) rmdir "$mnt"; ln -s src "$mnt"; return ;;
-	ours) "$adapter" -t 2 ${OURS_ARGS:-} "$src" "$mnt" >"$base/$t.log" 2>&1 & ;;
+	ours) "$adapter" -t 2 -c always ${OURS_ARGS:-} "$src" "$mnt" >"$base/$t.log" 2>&1 & ;;
+	auto) "$adapter" -t 2 -c auto "$src" "$mnt" >"$base/$t.log" 2>&1 & ;;
 	base) "$BASE_ADAPTER" -t 2 "$src" "$mnt" >"$base/$t.log" 2>&1 & ;;
 	ll) "$peers/passthrough_ll" -f -o source="$src",timeout=5,xattr,allow_other,default_permissions \
 		"$mnt" >"$base/$t.log" 2>&1 & ;;

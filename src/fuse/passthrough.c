@@ -126,14 +126,18 @@ static void fill_entry(struct fuse_entry_out *e, uint64_t id, const struct statx
 	fill_attr(&e->attr, st);
 }
 
-/* Register the inode behind an O_PATH fd (consumed) as a node and describe it. */
-static int pt_make_entry(struct fuse_srv *srv, int fd, struct fuse_entry_out *e)
+/*
+ * Register the inode behind an O_PATH fd (consumed) as a node and describe it.
+ * (fresh): the server has just created it, so it carries no override_stat
+ * record yet and reading one would only cost a syscall.
+ */
+static int make_entry(struct fuse_srv *srv, int fd, struct fuse_entry_out *e, bool fresh)
 {
 	struct statx st;
 	uint64_t id;
 	int ret;
 
-	ret = pt_stat_node(srv, fd, &st);
+	ret = fresh ? pt_stat(fd, &st) : pt_stat_node(srv, fd, &st);
 	if (ret) {
 		close(fd);
 		return ret;
@@ -143,6 +147,11 @@ static int pt_make_entry(struct fuse_srv *srv, int fd, struct fuse_entry_out *e)
 		return ret;
 	fill_entry(e, id, &st, srv->ttl);
 	return 0;
+}
+
+static int pt_make_entry(struct fuse_srv *srv, int fd, struct fuse_entry_out *e)
+{
+	return make_entry(srv, fd, e, false);
 }
 
 /* LOOKUP core (also READDIRPLUS and creation): overlay entries first, then the host. */
@@ -718,14 +727,16 @@ static int create_open_existing(struct fuse_srv *srv, struct node *p, const char
 	return ret;
 }
 
-/* CREATE's open: O_EXCL first, so an existing name is never opened with the guest's flags blindly. */
+/* CREATE's open: O_EXCL first, so an existing name is never opened with the guest's flags
+ * blindly. *fresh tells whether this call created the file. */
 static int create_open(struct fuse_srv *srv, struct node *p, const char *name, int flags,
-		       mode_t mode)
+		       mode_t mode, bool *fresh)
 {
 	int fd;
 
 	flags = (flags & ~(O_PATH | O_TMPFILE | O_DIRECTORY)) | O_NOCTTY;
 	fd = pt_openat(p->fd, name, flags | O_CREAT | O_EXCL, mode);
+	*fresh = fd >= 0;
 	if (fd != -EEXIST || (flags & O_EXCL))
 		return fd;
 	return create_open_existing(srv, p, name, flags);
@@ -742,6 +753,7 @@ int op_create(struct fuse_req *r)
 	const char *name;
 	struct node *p;
 	int fd, pfd, ret;
+	bool fresh;
 	uint64_t fh;
 
 	ret = get_name(r, sizeof(*in), &name, NULL);
@@ -754,14 +766,14 @@ int op_create(struct fuse_req *r)
 	if (ret)
 		goto out;
 	fd = create_open(r->srv, p, name, pt_host_open_flags(r->srv, (int)in->flags),
-			 in->mode & 07777);
+			 in->mode & 07777, &fresh);
 	if (fd < 0) {
 		ret = fd;
 		goto out;
 	}
 	/* the node is the inode we just opened, not whatever the name points to by now */
 	pfd = pt_path_fd(fd);
-	ret = pfd < 0 ? pfd : pt_make_entry(r->srv, pfd, &e);
+	ret = pfd < 0 ? pfd : make_entry(r->srv, pfd, &e, fresh);
 	if (ret) {
 		close(fd);
 		goto out;
