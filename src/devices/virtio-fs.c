@@ -165,6 +165,8 @@ static int vtfs_start_server(struct vtfs *fs)
 		.read_only = fs->cfg.read_only,
 		.dax_window_size = fs->cfg.shm_size,
 		.cache = vtfs_cache_policy(&fs->cfg),
+		/* KRUN_FS_XATTR=off: no xattrs in the guest, no GETXATTR storms (docs/fuse.md) */
+		.no_xattr = getenv("KRUN_FS_XATTR") && !strcmp(getenv("KRUN_FS_XATTR"), "off"),
 		.cb = {
 			.opaque = fs,
 			.setup_mapping = vtfs_setup_mapping,

@@ -84,6 +84,7 @@ struct fuse_srv {
 	enum fuse_srv_cache cache;
 	uint32_t ttl;			/* entry/attr timeout in seconds, from the policy */
 	bool writeback;			/* WRITEBACK_CACHE negotiated at INIT */
+	bool no_xattr;			/* xattr opcodes answer ENOSYS */
 };
 
 /* One request being handled. */

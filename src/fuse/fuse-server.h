@@ -56,6 +56,9 @@ struct fuse_srv_config {
 				   * it, and past the process-wide host fd budget, the guest
 				   * gets EMFILE / ENFILE */
 	enum fuse_srv_cache cache;	  /* caching policy; 0: AUTO */
+	bool no_xattr;		  /* xattr requests get ENOSYS, so the guest kernel stops
+				   * sending them (virtiofsd's default); stand-in records
+				   * (override_stat) still work, the server reads them itself */
 	struct fuse_srv_callbacks cb;
 };
 

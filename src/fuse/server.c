@@ -373,6 +373,9 @@ static int dispatch(struct fuse_req *r)
 			      r->arg_len, d->min_arg);
 		return -EINVAL;
 	}
+	if (r->srv->no_xattr && (opc == FUSE_GETXATTR || opc == FUSE_LISTXATTR ||
+				 opc == FUSE_SETXATTR || opc == FUSE_REMOVEXATTR))
+		return -ENOSYS;	/* the kernel remembers it per opcode and stops asking */
 	if (d->modifies && r->srv->read_only)
 		return -EROFS;
 	return run_op(r, d);
@@ -476,6 +479,7 @@ int fuse_srv_create(const struct fuse_srv_config *cfg, struct fuse_srv **out)
 	srv->root_fd = -1;
 	srv->read_only = cfg->read_only;
 	srv->cache = cfg->cache;
+	srv->no_xattr = cfg->no_xattr;
 	srv->ttl = cfg->cache == FUSE_SRV_CACHE_ALWAYS ? FS_TTL_ALWAYS :
 		   cfg->cache == FUSE_SRV_CACHE_NEVER ? 0 : FS_TTL_SEC;
 	srv->dax_size = cfg->dax_window_size;

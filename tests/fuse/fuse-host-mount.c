@@ -4,6 +4,7 @@
  *   -r  read-only share          -t  worker threads (default 2)
  *   -O  add overlay entries: /virt-dir/hello.txt and one-shot /oneshot.txt
  *   -c  caching policy: never, auto or always (default: auto, or $KRUN_FS_CACHE)
+ *   -X  no xattrs (the server answers ENOSYS to xattr requests)
  *   -s  count requests by opcode; print the counts to stderr on SIGUSR1 and at exit
  * Mounts SRC at MNT (fstype "fuse", allow_other, default_permissions: the
  * options the guest kernel always uses for virtio-fs) and serves until unmounted.
@@ -173,7 +174,7 @@ int main(int argc, char **argv)
 	struct worker w;
 	char opts[256];
 
-	while ((opt = getopt(argc, argv, "rt:Osc:")) != -1) {
+	while ((opt = getopt(argc, argv, "rt:Osc:X")) != -1) {
 		if (opt == 'r')
 			cfg.read_only = true;
 		else if (opt == 't')
@@ -184,11 +185,13 @@ int main(int argc, char **argv)
 			count_ops = true;
 		else if (opt == 'c')
 			cache = optarg;
+		else if (opt == 'X')
+			cfg.no_xattr = true;
 		else
 			return 2;
 	}
 	if (argc - optind != 2 || nthreads < 1 || nthreads > 16) {
-		fprintf(stderr, "usage: %s [-r] [-t N] [-O] [-s] [-c POLICY] SRC MNT\n", argv[0]);
+		fprintf(stderr, "usage: %s [-r] [-t N] [-O] [-s] [-c POLICY] [-X] SRC MNT\n", argv[0]);
 		return 2;
 	}
 	if (fuse_srv_cache_parse(cache ? cache : getenv("KRUN_FS_CACHE"), FUSE_SRV_CACHE_AUTO,

@@ -1,0 +1,241 @@
+/* tests/unit/test-fuse-cache.c: the FUSE server's caching policies (never/auto/always), writeback-cache opens, FLUSH and the xattr-off switch, through hand-built requests. */
+#include "test.h"
+#include "fuse/fuse-server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fuse.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+static char tmpdir[] = "/tmp/fuse-cache.XXXXXX";
+static uint8_t reply[1 << 16];
+#define OUT(type) ((type *)(reply + sizeof(struct fuse_out_header)))
+
+/* Send opcode with (arg, len) on (nodeid); returns the reply's error (0 or -errno), or 1 if none. */
+static int req(struct fuse_srv *srv, uint32_t op, uint64_t nodeid, const void *arg, size_t len)
+{
+	static uint8_t in[1 << 16];
+	struct fuse_in_header h = { .len = (uint32_t)(sizeof(h) + len), .opcode = op,
+				    .unique = 7, .nodeid = nodeid };
+	struct iovec iv = { in, sizeof(h) + len }, ov = { reply, sizeof(reply) };
+	size_t rl = 0;
+
+	memcpy(in, &h, sizeof(h));
+	if (len)
+		memcpy(in + sizeof(h), arg, len);
+	if (fuse_srv_handle(srv, &iv, 1, &ov, 1, &rl))
+		return 2;
+	if (rl == 0)
+		return 1;
+	return ((struct fuse_out_header *)reply)->error;
+}
+
+/* A server on tmpdir with (cache); the INIT offers the writeback cache. */
+static struct fuse_srv *make_srv(enum fuse_srv_cache cache, bool ro, bool no_xattr,
+				 uint32_t *init_flags)
+{
+	struct fuse_srv_config cfg = { .root_dir = tmpdir, .read_only = ro, .cache = cache,
+				       .no_xattr = no_xattr };
+	struct fuse_init_in init = { .major = 7, .minor = 36, .max_readahead = 65536,
+				     .flags = FUSE_WRITEBACK_CACHE | FUSE_DO_READDIRPLUS };
+	struct fuse_srv *srv = NULL;
+
+	if (fuse_srv_create(&cfg, &srv))
+		return NULL;
+	if (req(srv, FUSE_INIT, 0, &init, sizeof(init)))
+		return NULL;
+	if (init_flags)
+		*init_flags = OUT(struct fuse_init_out)->flags;
+	return srv;
+}
+
+static uint64_t lookup(struct fuse_srv *srv, const char *name, uint64_t *valid)
+{
+	if (req(srv, FUSE_LOOKUP, 1, name, strlen(name) + 1))
+		return 0;
+	*valid = OUT(struct fuse_entry_out)->entry_valid;
+	return OUT(struct fuse_entry_out)->nodeid;
+}
+
+/* OPEN/OPENDIR (flags) on node; returns the fh, *open_flags the reply's FOPEN_* bits. */
+static uint64_t open_node(struct fuse_srv *srv, uint64_t node, bool dir, int flags,
+			  uint32_t *open_flags)
+{
+	struct fuse_open_in oi = { .flags = (uint32_t)flags };
+
+	if (req(srv, dir ? FUSE_OPENDIR : FUSE_OPEN, node, &oi, sizeof(oi)))
+		return 0;
+	*open_flags = OUT(struct fuse_open_out)->open_flags;
+	return OUT(struct fuse_open_out)->fh;
+}
+
+static void write_file(const char *name, const char *data)
+{
+	char p[256];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", tmpdir, name);
+	f = fopen(p, "w");
+	if (f) {
+		fputs(data, f);
+		fclose(f);
+	}
+}
+
+static void test_parse(void)
+{
+	enum fuse_srv_cache c;
+
+	CHECK_EQ(fuse_srv_cache_parse(NULL, FUSE_SRV_CACHE_ALWAYS, &c), 0);
+	CHECK_EQ(c, FUSE_SRV_CACHE_ALWAYS);
+	CHECK_EQ(fuse_srv_cache_parse("", FUSE_SRV_CACHE_AUTO, &c), 0);
+	CHECK_EQ(c, FUSE_SRV_CACHE_AUTO);
+	CHECK_EQ(fuse_srv_cache_parse("never", FUSE_SRV_CACHE_AUTO, &c), 0);
+	CHECK_EQ(c, FUSE_SRV_CACHE_NEVER);
+	CHECK_EQ(fuse_srv_cache_parse("always", FUSE_SRV_CACHE_AUTO, &c), 0);
+	CHECK_EQ(c, FUSE_SRV_CACHE_ALWAYS);
+	CHECK_EQ(fuse_srv_cache_parse("auto", FUSE_SRV_CACHE_NEVER, &c), 0);
+	CHECK_EQ(c, FUSE_SRV_CACHE_AUTO);
+	CHECK_EQ(fuse_srv_cache_parse("Always", FUSE_SRV_CACHE_AUTO, &c), -EINVAL);
+	CHECK_EQ(fuse_srv_cache_parse("metadata", FUSE_SRV_CACHE_AUTO, &c), -EINVAL);
+}
+
+/* Timeouts and open flags per policy; writeback offered only by always on a writable share. */
+static void test_policies(void)
+{
+	static const struct {
+		enum fuse_srv_cache c;
+		uint64_t ttl;
+		uint32_t file, dir;
+		bool wb;
+	} want[] = {
+		{ FUSE_SRV_CACHE_NEVER, 0, FOPEN_DIRECT_IO | FOPEN_NOFLUSH, 0, false },
+		{ FUSE_SRV_CACHE_AUTO, 5, FOPEN_NOFLUSH, 0, false },
+		{ FUSE_SRV_CACHE_ALWAYS, 86400, FOPEN_KEEP_CACHE | FOPEN_NOFLUSH,
+		  FOPEN_KEEP_CACHE | FOPEN_CACHE_DIR, true },
+	};
+	struct fuse_getattr_in ga = { 0 };
+	uint32_t init, of = 0;
+	uint64_t node, ttl = 99;
+	unsigned i;
+
+	write_file("f", "data");
+	for (i = 0; i < 3; i++) {
+		struct fuse_srv *srv = make_srv(want[i].c, false, false, &init);
+
+		CHECK(srv);
+		if (!srv)
+			continue;
+		CHECK_EQ(!!(init & FUSE_WRITEBACK_CACHE), want[i].wb);
+		node = lookup(srv, "f", &ttl);
+		CHECK(node);
+		CHECK_EQ(ttl, want[i].ttl);
+		CHECK_EQ(req(srv, FUSE_GETATTR, node, &ga, sizeof(ga)), 0);
+		CHECK_EQ(OUT(struct fuse_attr_out)->attr_valid, want[i].ttl);
+		CHECK(open_node(srv, node, false, O_RDONLY, &of));
+		CHECK_EQ(of, want[i].file);
+		CHECK(open_node(srv, 1, true, O_RDONLY | O_DIRECTORY, &of));
+		CHECK_EQ(of, want[i].dir);
+		fuse_srv_destroy(srv);
+	}
+	/* a read-only share never takes writes into the guest's page cache */
+	CHECK(make_srv(FUSE_SRV_CACHE_ALWAYS, true, false, &init));
+	CHECK(!(init & FUSE_WRITEBACK_CACHE));
+}
+
+/*
+ * Writeback cache: the kernel picks write offsets and reads to fill pages, so
+ * a write-only O_APPEND open must land as a read-write, non-append host fd.
+ */
+static void test_writeback_open(void)
+{
+	struct fuse_srv *srv = make_srv(FUSE_SRV_CACHE_ALWAYS, false, false, NULL);
+	struct {
+		struct fuse_write_in w;
+		char data[2];
+	} wr = { .w = { .offset = 0, .size = 2 }, .data = { 'X', 'Y' } };
+	struct fuse_read_in rd = { .offset = 0, .size = 64 };
+	struct fuse_flush_in fl = { 0 };
+	char p[256], got[16] = { 0 };
+	uint64_t node, ttl;
+	uint32_t of;
+	int fd;
+
+	CHECK(srv);
+	write_file("wb", "hello");
+	node = lookup(srv, "wb", &ttl);
+	wr.w.fh = open_node(srv, node, false, O_WRONLY | O_APPEND, &of);
+	CHECK(wr.w.fh);
+	CHECK_EQ(req(srv, FUSE_WRITE, node, &wr, sizeof(wr)), 0);
+	snprintf(p, sizeof(p), "%s/wb", tmpdir);
+	fd = open(p, O_RDONLY);
+	CHECK(fd >= 0 && read(fd, got, sizeof(got) - 1) == 5);
+	close(fd);
+	CHECK(!strcmp(got, "XYllo"));	/* at offset 0, not appended */
+	rd.fh = wr.w.fh;
+	CHECK_EQ(req(srv, FUSE_READ, node, &rd, sizeof(rd)), 0);	/* readable fd */
+	CHECK(!memcmp(reply + sizeof(struct fuse_out_header), "XYllo", 5));
+	fl.fh = wr.w.fh;
+	CHECK_EQ(req(srv, FUSE_FLUSH, node, &fl, sizeof(fl)), -ENOSYS);
+	fuse_srv_destroy(srv);
+
+	/* auto: no writeback, O_APPEND kept, FLUSH served */
+	srv = make_srv(FUSE_SRV_CACHE_AUTO, false, false, NULL);
+	CHECK(srv);
+	node = lookup(srv, "wb", &ttl);
+	wr.w.fh = open_node(srv, node, false, O_WRONLY | O_APPEND, &of);
+	CHECK_EQ(req(srv, FUSE_WRITE, node, &wr, sizeof(wr)), 0);
+	fd = open(p, O_RDONLY);
+	memset(got, 0, sizeof(got));
+	CHECK(fd >= 0 && read(fd, got, sizeof(got) - 1) == 7);
+	close(fd);
+	CHECK(!strcmp(got, "XYlloXY"));
+	fl.fh = wr.w.fh;
+	CHECK_EQ(req(srv, FUSE_FLUSH, node, &fl, sizeof(fl)), 0);
+	fuse_srv_destroy(srv);
+}
+
+/* xattr off: every xattr opcode gets ENOSYS (the kernel then stops asking); the rest works. */
+static void test_no_xattr(void)
+{
+	struct fuse_srv *srv = make_srv(FUSE_SRV_CACHE_AUTO, false, true, NULL);
+	struct {
+		struct fuse_getxattr_in g;
+		char name[24];
+	} gx = { .g = { .size = 64 }, .name = "security.capability" };
+	struct {
+		struct fuse_setxattr_in s;
+		char name_val[16];
+	} sx = { .s = { .size = 1 }, .name_val = "user.a\0x" };
+	uint64_t node, ttl;
+
+	CHECK(srv);
+	write_file("x", "");
+	node = lookup(srv, "x", &ttl);
+	CHECK(node);
+	CHECK_EQ(req(srv, FUSE_GETXATTR, node, &gx, sizeof(gx)), -ENOSYS);
+	CHECK_EQ(req(srv, FUSE_LISTXATTR, node, &gx.g, sizeof(gx.g)), -ENOSYS);
+	CHECK_EQ(req(srv, FUSE_SETXATTR, node, &sx, sizeof(sx)), -ENOSYS);
+	CHECK_EQ(req(srv, FUSE_REMOVEXATTR, node, "user.a", 7), -ENOSYS);
+	CHECK(lookup(srv, "x", &ttl) == node);
+	fuse_srv_destroy(srv);
+}
+
+int main(void)
+{
+	const char *prefix = "fuse-cache";
+	int fails = 0;
+
+	if (!mkdtemp(tmpdir))
+		return 1;
+#define R(fn) (fails += test_run_(prefix, #fn, fn))
+	R(test_parse);
+	R(test_policies);
+	R(test_writeback_open);
+	R(test_no_xattr);
+	snprintf((char *)reply, sizeof(reply), "rm -rf %s", tmpdir);
+	if (system((char *)reply))
+		fails++;
+	return fails ? 1 : 0;
+}
