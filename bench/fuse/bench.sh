@@ -7,8 +7,8 @@
 #   cache=auto (upstream's policy, the default for other shares).
 #   OURS_ARGS: extra fuse-host-mount options for "ours".
 #   BASE_ADAPTER=PATH adds target "base": another build of fuse-host-mount (before/after a change).
-# Every round runs every workload on every target, one target after the other, so a noisy
-# neighbour on a shared machine hits all alike; the figures are the medians of the rounds.
+# Every round runs every workload on every target, back to back, so a noisy neighbour on a
+# shared machine hits all alike; the figures are the medians of the rounds.
 # Writes build/bench/fuse.tsv: workload, unit, better (higher|lower), then one column per target,
 # then ours/ll and ours/hp as speed ratios (above 1: ours faster).
 set -eu
@@ -76,40 +76,52 @@ PY
 }
 
 declare -A res
-# round_on TARGET: one round of every workload on TARGET, appending to res[TARGET.workload].
-round_on() {
-	local t=$1 m=$base/$1/mnt src=$base/$1/src t0 c u
-	t0=$(now); dd if=/dev/zero of="$m/big" bs=1M count="$size" conv=fsync status=none
-	res[$t.write]+=" $(elapsed "$t0")"
+# Each workload runs on every target back to back (the order rotates each round), so the
+# machine's load changes between targets as little as it can.
+on_all() { # KEY FUNCTION: run FUNCTION TARGET MOUNT SRC on each target, timing it into res[T.KEY]
+	local key=$1 fn=$2 t t0
+	for t in "${order[@]}"; do
+		t0=$(now)
+		$fn "$t" "$base/$t/mnt" "$base/$t/src"
+		res[$t.$key]+=" $(elapsed "$t0")"
+	done
+}
+w_write() { dd if=/dev/zero of="$2/big" bs=1M count="$size" conv=fsync status=none; }
+w_read() { dd if="$2/big" of=/dev/null bs=1M status=none; rm -f "$2/big"; drop; }
+w_tarx() { mkdir "$2/tree" && tar xf "$tarball" -C "$2/tree"; }
+w_ls() { ls -lR "$2/tree" >/dev/null; }
+w_rmrf() { rm -rf "$2/tree"; }
+# One more copy made natively behind each server's back: 12.4k entries to list. (Every server
+# holds an fd per inode the kernel knows: 18.6k entries outgrow this host's hard RLIMIT_NOFILE
+# of 20k minus our 1/8 reserve, and root cannot raise it here.)
+w_copy() { cp -a "$3/tree" "$3/tree2" && mv "$3/tree2" "$3/tree/copy2"; }
+
+round() {
+	local t c u
+	on_all write w_write
 	drop
-	t0=$(now); dd if="$m/big" of=/dev/null bs=1M status=none
-	res[$t.read]+=" $(elapsed "$t0")"
-	rm -f "$m/big"
-	read -r c u < <(meta "$m/meta")
-	res[$t.create]+=" $c" res[$t.unlink]+=" $u"
-	rmdir "$m/meta"
+	on_all read w_read
+	for t in "${order[@]}"; do
+		read -r c u < <(meta "$base/$t/mnt/meta")
+		res[$t.create]+=" $c" res[$t.unlink]+=" $u"
+		rmdir "$base/$t/mnt/meta"
+	done
 	drop
-	mkdir "$m/tree"
-	t0=$(now); tar xf "$tarball" -C "$m/tree"
-	res[$t.tarx]+=" $(elapsed "$t0")"
-	# One more copy made natively behind the server's back: 12.4k entries to list. (Every server
-	# holds an fd per inode the kernel knows: 18.6k entries outgrow this host's hard RLIMIT_NOFILE
-	# of 20k minus our 1/8 reserve, and root cannot raise it here.)
-	cp -a "$src/tree" "$src/tree2" && mv "$src/tree2" "$src/tree/copy2"
-	drop
-	t0=$(now); ls -lR "$m/tree" >/dev/null
-	res[$t.lscold]+=" $(elapsed "$t0")"
-	t0=$(now); ls -lR "$m/tree" >/dev/null
-	res[$t.lswarm]+=" $(elapsed "$t0")"
-	t0=$(now); rm -rf "$m/tree"
-	res[$t.rmrf]+=" $(elapsed "$t0")"
+	on_all tarx w_tarx
+	for t in "${order[@]}"; do w_copy "$t" "$base/$t/mnt" "$base/$t/src"; done
+	for t in "${order[@]}"; do	# cold: caches dropped right before each target's walk
+		drop
+		t0=$(now); w_ls "$t" "$base/$t/mnt"; res[$t.lscold]+=" $(elapsed "$t0")"
+		t0=$(now); w_ls "$t" "$base/$t/mnt"; res[$t.lswarm]+=" $(elapsed "$t0")"
+	done
+	on_all rmrf w_rmrf
 }
 
-for t in $targets; do mount_target "$t"; done
+read -ra order <<<"$targets"
+for t in "${order[@]}"; do mount_target "$t"; done
 for r in $(seq "$reps"); do
-	for t in $targets; do
-		round_on "$t"
-	done
+	round
+	order=("${order[@]:1}" "${order[0]}")	# rotate
 	echo "bench: round $r of $reps done" >&2
 done
 for k in "${!res[@]}"; do	# median of the rounds

@@ -1,0 +1,11 @@
+# bench/fuse/build.mk: hooks the filesystem benchmark (host /dev/fuse peers, then the same workloads in a guest) into make bench.
+FSBENCH := $(BUILD)/bench/fsbench
+.PHONY: bench-fuse
+bench: bench-fuse
+bench-fuse: all $(CHECK_TARGETS) $(FSBENCH)
+	$(Q)bench/fuse/bench.sh
+	$(Q)WITH_KVM_TIMEOUT=3600 tests/harness/with-kvm bench/fuse/guest.sh
+
+$(FSBENCH): bench/fuse/fsbench.c
+	@mkdir -p $(dir $@)
+	$(Q)$(INIT_CC) $(INIT_CFLAGS) $(INIT_LDFLAGS) -o $@ $<
