@@ -13,7 +13,7 @@ pid=$!
 trap 'umount "$base/mnt" 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$base"' EXIT
 for _ in $(seq 50); do mountpoint -q "$base/mnt" && break; sleep 0.1; done
 names=$(sed -n 's/^\s*FUSE_\([A-Z_0-9]*\)\s*= \([0-9]*\),.*/\2 \1/p' /usr/include/linux/fuse.h | awk '$1 < 64 && !seen[$1]++')
-STRACE=${STRACE:-$(command -v strace || true)}
+STRACE=${STRACE-$(command -v strace || true)}
 
 # step NAME CMD...: run CMD, then print the requests it caused by opcode and the server's syscalls.
 step() {
