@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-# bench/fuse/mktree.py: writes (once) the bench's tarball, a seeded synthetic source tree of about 43 MB and 6.2k entries, and prints its path.
+# bench/fuse/mktree.py: writes (once) the bench's tarball, a seeded synthetic source tree of about 43 MB and 6.2k entries (or ENTRIES, argv[2]), and prints its path.
 import io, os, random, sys, tarfile
 
-out = os.path.join(sys.argv[1], "fuse-tree-v1.tar")
+entries_max = int(sys.argv[2]) if len(sys.argv) > 2 else 6200
+out = os.path.join(sys.argv[1], "fuse-tree-v1.tar" if entries_max == 6200 else
+                   "fuse-tree-v1-%d.tar" % entries_max)
 if not os.path.exists(out):
     rng = random.Random(15)
     tmp = out + ".tmp"
@@ -11,7 +13,7 @@ if not os.path.exists(out):
         entries = 0
         total = 0
         blob = bytes(rng.getrandbits(8) for _ in range(1 << 20))
-        while entries < 6200:
+        while entries < entries_max:
             if rng.random() < 0.07 or len(dirs) < 4:	# ~430 directories, up to 6 deep
                 parent = rng.choice(dirs)
                 if parent.count("/") < 6:
