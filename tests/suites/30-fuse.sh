@@ -35,7 +35,7 @@ mount_share() {
 }
 
 cleanup() {
-	for m in "$base/mnt" "$base/ro-mnt"; do
+	for m in "$base/mnt" "$base/ro-mnt" "$base/always-mnt" "$base/never-mnt"; do
 		mountpoint -q "$m" && umount "$m" 2>/dev/null
 	done
 	for p in "${pids[@]}"; do
@@ -59,6 +59,21 @@ if mount_share -O "$base/share/src" "$base/mnt"; then
 else
 	rc=1
 fi
+
+# The root share's policy (cache=always: writeback cache, kept page cache, FLUSH off) and
+# cache=never pass the same conformance and POSIX checks (cases prefixed always/, never/).
+for pol in always never; do
+	mkdir -p "$base/$pol-src" "$base/$pol-mnt"
+	if mount_share -c $pol "$base/$pol-src" "$base/$pol-mnt"; then
+		{ "$B/fuse-conformance" "$base/$pol-mnt" "$base/$pol-src" &&
+			"$B/fuse-posix" "$base/$pol-mnt" "$base/$pol-src"; } |
+			sed -E "s#^(PASS|FAIL|SKIP) #\1 $pol/#" || rc=1
+		[ "${PIPESTATUS[0]}" = 0 ] || rc=1
+		umount "$base/$pol-mnt"
+	else
+		rc=1
+	fi
+done
 
 # Read-only share: every modifying operation must fail with EROFS.
 echo data >"$base/ro-src/file"
