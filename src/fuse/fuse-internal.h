@@ -57,6 +57,8 @@ struct handle {
 	uint32_t refs;			/* protected by srv->lock */
 	uint32_t next_free;
 	pthread_mutex_t dir_lock;	/* serializes READDIR on this handle (fd offset) */
+	uint64_t dir_pos;		/* cookie the directory fd stands at (dir_lock) */
+	bool dir_pos_valid;
 };
 
 struct fs_table {

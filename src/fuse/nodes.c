@@ -484,6 +484,8 @@ int handle_new(struct fuse_srv *srv, int fd, struct ov_entry *ov, bool is_dir, u
 	h->ov = ov;
 	h->is_dir = is_dir;
 	h->refs = 0;
+	h->dir_pos = 0;			/* a fresh fd stands at the start */
+	h->dir_pos_valid = true;
 	*fh = MK_ID(h->gen, idx);
 	pthread_mutex_unlock(&srv->lock);
 	return 0;

@@ -284,10 +284,26 @@ static unsigned dirent_type(struct fuse_srv *srv, struct node *dir, const struct
 	return t == S_IFCHR || t == S_IFBLK ? t >> 12 : DT_REG;
 }
 
+/*
+ * Leave the directory fd at cookie (pos) and remember it. The next READDIR
+ * usually continues from there and then needs no seek: on filesystems whose
+ * cookies are positions (tmpfs before 6.6, so /dev/shm and L1's /tmp), a seek
+ * after the guest deleted the entries it had read (rm -rf) would skip as many
+ * entries that still exist, and rmdir would then fail with ENOTEMPTY. Seeking
+ * here, before the guest has seen the reply, puts the fd's cursor at the right
+ * entry while all of them still exist.
+ */
+static void dir_park(struct handle *h, uint64_t pos, bool seek)
+{
+	h->dir_pos_valid = !seek || lseek(h->fd, (off_t)pos, SEEK_SET) >= 0;
+	h->dir_pos = pos;
+}
+
 /* Emit host directory entries from cookie (off) until the reply is full. */
 static int pt_readdir(struct fuse_req *r, struct handle *h, struct node *dir, uint64_t off,
 		      size_t size, bool plus)
 {
+	uint64_t last = off;	/* cookie after the last entry emitted */
 	char dbuf[32768];
 	size_t used = 0;
 	uint8_t *o;
@@ -296,8 +312,11 @@ static int pt_readdir(struct fuse_req *r, struct handle *h, struct node *dir, ui
 	o = reply_alloc(r, size);
 	if (!o)
 		return -EINVAL;
-	if (lseek(h->fd, (off_t)off, SEEK_SET) < 0)
-		return -errno;
+	if (!h->dir_pos_valid || h->dir_pos != off) {
+		h->dir_pos_valid = false;
+		if (lseek(h->fd, (off_t)off, SEEK_SET) < 0)
+			return -errno;
+	}
 	while ((nread = syscall(SYS_getdents64, h->fd, dbuf, sizeof(dbuf))) > 0) {
 		long pos = 0;
 
@@ -332,11 +351,20 @@ static int pt_readdir(struct fuse_req *r, struct handle *h, struct node *dir, ui
 			fd->namelen = (uint32_t)nlen;
 			memcpy(fd->name, d->d_name, nlen);
 			used += esz;
+			last = (uint64_t)d->d_off;
 		}
 	}
-	if (nread < 0 && used == 0)
-		return -errno;
+	if (nread < 0) {
+		h->dir_pos_valid = false;
+		if (used == 0)
+			return -errno;
+	} else {
+		dir_park(h, last, false);	/* read to the end: the fd stands there */
+	}
+	r->rlen = used;
+	return 0;
 full:
+	dir_park(h, last, true);	/* entries read but not sent: step back to them */
 	r->rlen = used;
 	return 0;
 }
