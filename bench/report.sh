@@ -73,7 +73,9 @@ section() { # section TITLE FILE PNG YLABEL COL...: heading, plot, table (or why
 		md_table "$D/boot-exits.tsv"
 		echo
 	fi
-	section "Filesystem workloads per peer" "$D/fuse.tsv" fuse.png "as in the table" 2 3 4 5
+	# fuse.tsv: workload, unit, better, one column per target, then ours/ll and ours/hp (speed ratios)
+	section "Filesystem workloads: our speed ÷ each peer's (above 1: ours faster)" "$D/fuse.tsv" fuse.png "ratio" 9 10
+	NOTABLE= section "Filesystem workloads in the guest" "$D/fuse-guest.tsv" fuse-guest.png "as in the table" 4 5 6 7
 	XTIC='strcol(1)." ".strcol(2)' section "Network throughput (MB/s)" "$D/net.tsv" net.png "MB/s" 3
 	XTIC='strcol(1)." ".strcol(2)' section "vsock throughput (MiB/s)" "$D/vsock.tsv" vsock.png "MiB/s" 3
 	section "Footprint" "$D/footprint.tsv" footprint.png "MiB" 2
