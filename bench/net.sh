@@ -54,8 +54,8 @@ guest_to_host built-in 127.0.0.1 10.0.2.2
 host_to_guest built-in 127.0.0.1 18101 --map 18101:8101
 ttfb built-in 10.0.2.2
 
-if ! unshare -U true 2>/dev/null; then
-	echo "passt      skipped: it sandboxes itself in a user namespace, which a chrooted process (the nested VM) may not create"
+if ! unshare -Ur true 2>/dev/null; then
+	echo "passt      skipped: it sandboxes itself in a user namespace, which cannot be created here"
 elif command -v passt >/dev/null && { ip link show nd0 >/dev/null 2>&1 || {
 	ip link add nd0 type dummy && ip addr add 192.0.2.1/24 dev nd0 && ip link set nd0 up &&
 	ip route add default via 192.0.2.254 dev nd0; }; }; then

@@ -69,6 +69,7 @@ struct net_slirp_cfg {
 	uint16_t mtu;
 	const uint16_t (*port_map)[2];	/* {host, guest} pairs forwarded on 0.0.0.0 */
 	size_t nr_port_map;
+	bool expose_listeners;		/* the guest reports its TCP listeners; each gets a host forward */
 };
 
 /* Guest-side addresses of the built-in network (the init configures them). */
@@ -78,6 +79,9 @@ struct net_slirp_cfg {
 #define NET_SLIRP_GATEWAY	"10.0.2.2"
 #define NET_SLIRP_DNS		"10.0.2.3"
 #define NET_SLIRP_MTU		65520
+/* Where the init reports its TCP listeners (a libslirp guest-forward, no host socket behind it). */
+#define NET_SLIRP_EXPOSE_ADDR	"10.0.2.4"
+#define NET_SLIRP_EXPOSE_PORT	1024
 
 /*
  * Constructors: 0 and *out, or -errno. (fd) arguments are the caller's and

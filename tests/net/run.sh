@@ -80,6 +80,28 @@ case_net_portmap() {
 	fi
 }
 
+# No port map: a guest listen() becomes a host listener on the same port (TSI's semantics), and the
+# host listener goes away when the guest's does.
+case_net_expose() {
+	local rc gone=no
+	fresh_root; : > "$T/host"
+	vm -- /bin/sh -c '/bin/netprobe serve 0.0.0.0 8086 from-guest; sleep 4; echo VM-DONE' &
+	local vmpid=$!
+	"$NP" connect 127.0.0.1 8086 from-host 90 > "$T/host"
+	# The init reports listeners every 200 ms: the forward must be gone well before the VM ends.
+	for _ in $(seq 30); do
+		ss -Hltn 'sport = :8086' | grep -q . || { gone=yes; break; }
+		sleep 0.1
+	done
+	wait $vmpid; rc=$?
+	if [ $rc -eq 0 ] && grep -q "GOT from-guest" "$T/host" && grep -q "GOT from-host" "$T/out" &&
+	   [ $gone = yes ]; then
+		pass net-expose
+	else
+		fail net-expose "exit $rc, host listener gone after the guest's closed: $gone"
+	fi
+}
+
 # passt needs a routable uplink: a dummy interface with a default route (L1 is throwaway).
 uplink() {
 	[ -n "${uplink_done:-}" ] && return 0
@@ -214,7 +236,7 @@ case_net_flood() {
 	fi
 }
 
-for c in net_builtin_connect net_builtin_dns net_portmap net_passt net_unixstream net_unixgram net_tap net_flood; do
+for c in net_builtin_connect net_builtin_dns net_portmap net_expose net_passt net_unixstream net_unixgram net_tap net_flood; do
 	want "${c//_/-}" && "case_$c"
 done
 exit 0
