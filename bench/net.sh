@@ -26,6 +26,7 @@ guest_to_host() {
 	"$RUN" --mem 512 "$@" "$R" /bin/netprobe source "$gdst" 7100 "$SECS" > "$T/g2h" 2>&1 < /dev/null
 	sleep 0.5; kill $sp 2>/dev/null; wait $sp 2>/dev/null
 	printf '%-10s guest->host %8s MB/s (host sink saw %s MB/s)\n' "$name" "$(mbps "$T/g2h")" "$(mbps "$T/sink")"
+	eval "g2h_${name//-/_}=$(mbps "$T/sink")"
 }
 
 # host_to_guest NAME HOSTDST HOSTPORT [net-run opts]: guest sink on 8101, host source.
@@ -38,6 +39,7 @@ host_to_guest() {
 	"$NP" source "$hdst" "$hport" "$SECS" > "$T/h2g"
 	wait $vp
 	printf '%-10s host->guest %8s MB/s (guest sink saw %s MB/s)\n' "$name" "$(mbps "$T/h2g")" "$(mbps "$T/vm")"
+	eval "h2g_${name//-/_}=$(mbps "$T/vm")"
 }
 
 ttfb() { # ttfb NAME GUESTDST [net-run opts]: 20 new connections guest->host echo
@@ -62,6 +64,9 @@ elif command -v passt >/dev/null && { ip link show nd0 >/dev/null 2>&1 || {
 	guest_to_host passt 0.0.0.0 192.0.2.254 --passt "-t none"
 	host_to_guest passt 127.0.0.1 18101 --passt "-t 18101:8101"
 	ttfb passt 192.0.2.254 --passt "-t none"
+	# The issue's goal: built-in >= passt (what the receiving side counted, same run).
+	awk -v a="${g2h_built_in:-0}" -v b="${g2h_passt:-0}" -v c="${h2g_built_in:-0}" -v d="${h2g_passt:-0}" \
+		'BEGIN { printf "built-in / passt: guest->host %.2fx, host->guest %.2fx\n", b > 0 ? a / b : 0, d > 0 ? c / d : 0 }'
 else
 	echo "passt      skipped (no passt or no dummy uplink)"
 fi

@@ -115,6 +115,7 @@ case_publish() {
 	local body="" i
 	command -v slirp4netns >/dev/null ||
 		{ echo "SKIP podman-publish: slirp4netns is not installed (make deps)"; return; }
+	ip link set lo up 2>/dev/null	# the nested VM starts with lo down; the client uses 127.0.0.1
 	P run -d --name pub --network slirp4netns:port_handler=slirp4netns -p 18080:80 "$IMG" /bin/sh -c \
 		'mkdir -p /www && echo hello-from-krun > /www/index.html && exec httpd -f -p 80 -h /www' \
 		> "$T/out" 2>&1
