@@ -62,6 +62,13 @@ struct net_backend {
 	bool vnet_hdr;		/* frames carry virtio_net_hdr_v1 (tap) */
 	uint64_t offloads;	/* VIRTIO_NET_F_* the peer honours (only with vnet_hdr) */
 	uint16_t mtu;		/* suggested to the guest through VIRTIO_NET_F_MTU; 0 = none */
+	/*
+	 * Every frame recv() returns was built by the backend itself with correct
+	 * checksums (libslirp), so the guest may skip verifying them
+	 * (VIRTIO_NET_F_GUEST_CSUM + VIRTIO_NET_HDR_F_DATA_VALID). Never for
+	 * backends that pass on frames from a wire or another program.
+	 */
+	bool rx_csum_valid;
 };
 
 /* What the VMM knows about the built-in network, for the guest's static configuration. */

@@ -534,7 +534,8 @@ int net_slirp_create(const struct net_slirp_cfg *cfg, struct net_backend **out)
 
 	if (!s)
 		return -ENOMEM;
-	s->b = (struct net_backend){ .ops = &slirp_ops, .fd = -1, .mtu = cfg->mtu };
+	s->b = (struct net_backend){ .ops = &slirp_ops, .fd = -1, .mtu = cfg->mtu,
+				     .rx_csum_valid = true };
 	s->peer = -1;
 	ret = slirp_start(s, cfg);
 	if (ret) {
