@@ -1,6 +1,6 @@
 # init/build.mk: builds the static guest init and embeds it into libkrun (served as /init.krun).
 INIT_CC		?= musl-gcc
-INIT_SRCS	:= init/init.c init/config.c init/env.c init/setup.c init/net.c init/dhcp.c
+INIT_SRCS	:= init/init.c init/config.c init/env.c init/setup.c init/net.c init/dhcp.c init/expose.c
 INIT_BIN	:= $(BUILD)/init/init
 INIT_BLOB_OBJ	:= $(BUILD)/init/init-blob.o
 INIT_CFLAGS	:= -std=gnu11 -Os -static -Wall -Wextra -Wno-unused-parameter -D_GNU_SOURCE \

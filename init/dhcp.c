@@ -3,7 +3,11 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/ethernet.h>
+#include <netpacket/packet.h>
 #include <net/if.h>
+#include <netinet/ip.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -39,7 +43,8 @@ struct dhcp_msg {
 } __attribute__((packed));
 
 struct dhcp_ctx {
-	int s;
+	int s;				/* UDP socket: sends (broadcast from 0.0.0.0:68) */
+	int raw;			/* packet socket: receives (passt answers unicast to the offered address) */
 	uint32_t xid;
 	uint8_t mac[6];
 	struct in_addr server;		/* server id of the offer */
@@ -114,15 +119,42 @@ static int dhcp_parse(const struct dhcp_msg *m, size_t n, struct net_lease *l, s
 	return type;
 }
 
+/* Reads one IPv4 frame from the packet socket and copies its UDP payload to port 68 into (m):
+ * the payload length, or -1 for anything else. The length fields are checked against what arrived. */
+static ssize_t dhcp_recv(struct dhcp_ctx *c, struct dhcp_msg *m)
+{
+	uint8_t buf[2048];
+	ssize_t n = recv(c->raw, buf, sizeof(buf), 0);
+	const struct iphdr *ip = (const struct iphdr *)buf;
+	const struct udphdr *udp;
+	size_t ihl, tot, ulen;
+
+	if (n < (ssize_t)sizeof(*ip) || ip->version != 4 || ip->protocol != IPPROTO_UDP)
+		return -1;
+	ihl = ip->ihl * 4u;
+	tot = ntohs(ip->tot_len);
+	if (ihl < sizeof(*ip) || tot > (size_t)n || tot < ihl + sizeof(*udp))
+		return -1;
+	udp = (const struct udphdr *)(buf + ihl);
+	ulen = ntohs(udp->len);
+	if (udp->dest != htons(DHCP_CLIENT_PORT) || ulen < sizeof(*udp) || ulen > tot - ihl)
+		return -1;
+	ulen -= sizeof(*udp);
+	if (ulen > sizeof(*m))
+		ulen = sizeof(*m);
+	memcpy(m, buf + ihl + sizeof(*udp), ulen);
+	return ulen;
+}
+
 /* Wait for a reply of (want) type to our xid: 0, -ETIMEDOUT, -ECONNREFUSED (NAK). */
 static int dhcp_wait(struct dhcp_ctx *c, int want, struct net_lease *l)
 {
-	struct pollfd p = { .fd = c->s, .events = POLLIN };
+	struct pollfd p = { .fd = c->raw, .events = POLLIN };
 	struct dhcp_msg m;
 	struct in_addr server = { 0 };
 
 	while (poll(&p, 1, DHCP_WAIT_MS) > 0) {
-		ssize_t n = recv(c->s, &m, sizeof(m), 0);
+		ssize_t n = dhcp_recv(c, &m);
 		int type;
 
 		if (n < (ssize_t)offsetof(struct dhcp_msg, options) || m.op != 2 || m.xid != c->xid ||
@@ -153,6 +185,7 @@ static int dhcp_send(struct dhcp_ctx *c, uint8_t type, const struct net_lease *o
 static int dhcp_socket(struct dhcp_ctx *c, const char *ifname)
 {
 	struct sockaddr_in me = { .sin_family = AF_INET, .sin_port = htons(DHCP_CLIENT_PORT) };
+	struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETHERTYPE_IP) };
 	struct ifreq ifr = { 0 };
 	int one = 1;
 
@@ -160,11 +193,16 @@ static int dhcp_socket(struct dhcp_ctx *c, const char *ifname)
 	c->s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (c->s < 0)
 		return -errno;
+	c->raw = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETHERTYPE_IP));
+	if (c->raw < 0)
+		return -errno;
 	if (ioctl(c->s, SIOCGIFHWADDR, &ifr) < 0 ||
 	    setsockopt(c->s, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one)) < 0 ||
 	    setsockopt(c->s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    setsockopt(c->s, SOL_SOCKET, SO_BINDTODEVICE, ifname, strlen(ifname)) < 0 ||
-	    bind(c->s, (struct sockaddr *)&me, sizeof(me)) < 0)
+	    bind(c->s, (struct sockaddr *)&me, sizeof(me)) < 0 ||
+	    (ll.sll_ifindex = if_nametoindex(ifname)) == 0 ||
+	    bind(c->raw, (struct sockaddr *)&ll, sizeof(ll)) < 0)
 		return -errno;
 	memcpy(c->mac, ifr.ifr_hwaddr.sa_data, 6);
 	if (getrandom(&c->xid, sizeof(c->xid), GRND_NONBLOCK) != sizeof(c->xid))
@@ -190,7 +228,7 @@ static int dhcp_exchange(struct dhcp_ctx *c, struct net_lease *l)
 
 int dhcp_run(const char *ifname, struct net_lease *l)
 {
-	struct dhcp_ctx c = { .s = -1 };
+	struct dhcp_ctx c = { .s = -1, .raw = -1 };
 	int ret = dhcp_socket(&c, ifname);
 
 	for (int i = 0; !ret || ret == -ETIMEDOUT; i++) {
@@ -202,6 +240,8 @@ int dhcp_run(const char *ifname, struct net_lease *l)
 	}
 	if (c.s >= 0)
 		close(c.s);
+	if (c.raw >= 0)
+		close(c.raw);
 	if (ret)
 		return ret;
 	if (!l->mask.s_addr)

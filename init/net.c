@@ -26,7 +26,7 @@
 #define TOK_DHCP	"krun.dhcp="
 
 /* The value of "key=value" on (cmdline) before "--" into (out); false if absent. */
-static bool cmdline_value(const char *cmdline, const char *key, char *out, size_t size)
+bool net_cmdline_value(const char *cmdline, const char *key, char *out, size_t size)
 {
 	size_t klen = strlen(key);
 	const char *p = cmdline;
@@ -159,11 +159,11 @@ static void net_static(const char *cmdline)
 	char v[64];
 	int ret;
 
-	if (!cmdline_value(cmdline, TOK_IP, v, sizeof(v)) || !parse_cidr(v, &l.addr, &l.mask))
+	if (!net_cmdline_value(cmdline, TOK_IP, v, sizeof(v)) || !parse_cidr(v, &l.addr, &l.mask))
 		return;
-	if (cmdline_value(cmdline, TOK_GW, v, sizeof(v)))
+	if (net_cmdline_value(cmdline, TOK_GW, v, sizeof(v)))
 		inet_pton(AF_INET, v, &l.router);
-	if (cmdline_value(cmdline, TOK_DNS, v, sizeof(v)))
+	if (net_cmdline_value(cmdline, TOK_DNS, v, sizeof(v)))
 		inet_pton(AF_INET, v, &l.dns);
 	ret = net_configure_if(&l, "eth0");
 	if (ret)
@@ -176,7 +176,7 @@ static void net_dhcp_all(const char *cmdline)
 	char list[256];
 	char *save = NULL;
 
-	if (!cmdline_value(cmdline, TOK_DHCP, list, sizeof(list)))
+	if (!net_cmdline_value(cmdline, TOK_DHCP, list, sizeof(list)))
 		return;
 	for (char *ifn = strtok_r(list, ",", &save); ifn; ifn = strtok_r(NULL, ",", &save)) {
 		struct net_lease l;
@@ -215,4 +215,5 @@ void setup_nics(const char *cmdline)
 	net_links_up();
 	net_static(cmdline);
 	net_dhcp_all(cmdline);
+	start_listener_reports(cmdline);
 }

@@ -45,6 +45,7 @@ struct vtnet {
 	bool tx_blocked;		/* backend full: wait for EPOLLOUT */
 	bool peer_gone;
 	bool reset_req;			/* atomic: the driver reset the device */
+	bool rx_data_valid;		/* mark received frames' checksums verified (GUEST_CSUM) */
 	size_t max_frame;		/* transmit frames above this are dropped */
 	size_t rx_len;			/* bytes of the pending received frame, header included */
 	uint8_t *rx_frame;		/* VTNET_HDR_LEN + NET_MAX_FRAME */
@@ -244,8 +245,11 @@ static int vtnet_rx_fetch(struct vtnet *n)
 		if ((size_t)len >= (vh ? VTNET_HDR_LEN : 0) + NET_ETH_HLEN)
 			break;
 	}
-	if (!vh)
+	if (!vh) {
 		memset(n->rx_frame, 0, VTNET_HDR_LEN);
+		if (n->rx_data_valid)
+			((struct virtio_net_hdr_v1 *)n->rx_frame)->flags = VIRTIO_NET_HDR_F_DATA_VALID;
+	}
 	n->rx_len = vh ? (size_t)len : VTNET_HDR_LEN + len;
 	return 0;
 }
@@ -325,6 +329,8 @@ static int vtnet_activate(struct vdev *dev)
 {
 	struct vtnet *n = container_of(dev, struct vtnet, vdev);
 
+	n->rx_data_valid = n->be->rx_csum_valid && !n->be->vnet_hdr &&
+			   vdev_has_feature(dev, VIRTIO_NET_F_GUEST_CSUM);
 	if (n->be->ops->activate)
 		return n->be->ops->activate(n->be, dev->driver_features);
 	return 0;
@@ -367,6 +373,9 @@ static uint64_t vtnet_features(const struct net_backend *be, uint64_t wanted)
 
 	if (be->mtu)
 		f |= VIRTIO_BIT(VIRTIO_NET_F_MTU);
+	/* The guest need not verify checksums the backend computed itself. */
+	if (be->rx_csum_valid && !be->vnet_hdr)
+		f |= VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM);
 	/* Offloads only where the peer takes the virtio-net header (tap). */
 	if (be->vnet_hdr)
 		f |= wanted & be->offloads;

@@ -62,6 +62,13 @@ struct net_backend {
 	bool vnet_hdr;		/* frames carry virtio_net_hdr_v1 (tap) */
 	uint64_t offloads;	/* VIRTIO_NET_F_* the peer honours (only with vnet_hdr) */
 	uint16_t mtu;		/* suggested to the guest through VIRTIO_NET_F_MTU; 0 = none */
+	/*
+	 * Every frame recv() returns was built by the backend itself with correct
+	 * checksums (libslirp), so the guest may skip verifying them
+	 * (VIRTIO_NET_F_GUEST_CSUM + VIRTIO_NET_HDR_F_DATA_VALID). Never for
+	 * backends that pass on frames from a wire or another program.
+	 */
+	bool rx_csum_valid;
 };
 
 /* What the VMM knows about the built-in network, for the guest's static configuration. */
@@ -69,6 +76,7 @@ struct net_slirp_cfg {
 	uint16_t mtu;
 	const uint16_t (*port_map)[2];	/* {host, guest} pairs forwarded on 0.0.0.0 */
 	size_t nr_port_map;
+	bool expose_listeners;		/* the guest reports its TCP listeners; each gets a host forward */
 };
 
 /* Guest-side addresses of the built-in network (the init configures them). */
@@ -78,6 +86,9 @@ struct net_slirp_cfg {
 #define NET_SLIRP_GATEWAY	"10.0.2.2"
 #define NET_SLIRP_DNS		"10.0.2.3"
 #define NET_SLIRP_MTU		65520
+/* Where the init reports its TCP listeners (a libslirp guest-forward, no host socket behind it). */
+#define NET_SLIRP_EXPOSE_ADDR	"10.0.2.4"
+#define NET_SLIRP_EXPOSE_PORT	1024
 
 /*
  * Constructors: 0 and *out, or -errno. (fd) arguments are the caller's and

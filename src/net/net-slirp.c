@@ -31,12 +31,33 @@
 #define SLIRP_MAX_FDS	1024
 #define SLIRP_RX_BURST	64		/* guest frames handled per poll round */
 #define SLIRP_SEND_WAIT_MS 1000		/* a stalled guest: wait this long, then drop */
+#define EXPOSE_MAX	256		/* listener forwards the guest may have at once */
+#define EXPOSE_LINE	16		/* "+65535\n" and some slack */
 
 struct slirp_timer {
 	struct slirp_timer *next;
 	int64_t expire_ms;		/* -1: not armed */
 	SlirpTimerId id;
 	void *cb_opaque;
+};
+
+/*
+ * Listener exposure (TSI's "a guest listen() is a host listen()"): the init
+ * reports the guest's TCP listeners as "+PORT\n" / "-PORT\n" lines over a
+ * guest-forward connection to NET_SLIRP_EXPOSE_ADDR:PORT; each listened port
+ * gets a host forward, renamed by the port map as TSI does. write_cb runs
+ * inside slirp_input, where changing slirp's socket lists is unsafe, so the
+ * lines only queue requests; the thread loop applies them afterwards.
+ */
+struct slirp_expose {
+	char line[EXPOSE_LINE];
+	unsigned line_len;
+	bool overlong;			/* discard up to the next newline */
+	uint8_t want[65536 / 8];	/* ports the guest listens on (bitmap) */
+	uint8_t have[65536 / 8];	/* ports with a host forward we added */
+	uint8_t failed[65536 / 8];	/* ports whose host forward failed (logged once) */
+	unsigned nr_have;
+	bool dirty;
 };
 
 struct net_slirp {
@@ -49,6 +70,9 @@ struct net_slirp {
 	struct pollfd pfds[SLIRP_MAX_FDS];
 	unsigned nr_pfds;
 	uint64_t dropped;		/* frames to the guest dropped after a long stall */
+	uint16_t (*port_map)[2];	/* {host, guest} pairs */
+	size_t nr_port_map;
+	struct slirp_expose *expose;	/* NULL: guest listeners are not exposed */
 	uint8_t frame[NET_MAX_FRAME];
 };
 
@@ -229,6 +253,119 @@ static bool slirp_take_frames(struct net_slirp *s)
 	return true;
 }
 
+static bool bit_get(const uint8_t *m, unsigned i)
+{
+	return m[i / 8] & (1u << (i % 8));
+}
+
+static void bit_set(uint8_t *m, unsigned i, bool on)
+{
+	if (on)
+		m[i / 8] |= 1u << (i % 8);
+	else
+		m[i / 8] &= ~(1u << (i % 8));
+}
+
+/* One complete line from the guest: "+PORT" or "-PORT"; anything else is ignored (logged once). */
+static void expose_line(struct slirp_expose *e, const char *l)
+{
+	char *end;
+	unsigned long port;
+
+	if ((l[0] != '+' && l[0] != '-') || l[1] < '0' || l[1] > '9')
+		goto bad;
+	port = strtoul(l + 1, &end, 10);
+	if (*end || port == 0 || port > 65535)
+		goto bad;
+	bit_set(e->want, port, l[0] == '+');
+	e->dirty = true;
+	return;
+bad:
+	log_warn_once("net: built-in: ignoring a malformed listener report from the guest");
+}
+
+/* Guest bytes on the exposure connection (slirp thread, inside slirp_input). */
+static ssize_t slirp_expose_write(const void *buf, size_t len, void *opaque)
+{
+	struct slirp_expose *e = ((struct net_slirp *)opaque)->expose;
+	const char *p = buf;
+
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] == '\n') {
+			e->line[e->line_len] = '\0';
+			if (!e->overlong)
+				expose_line(e, e->line);
+			e->line_len = 0;
+			e->overlong = false;
+		} else if (e->line_len < EXPOSE_LINE - 1) {
+			e->line[e->line_len++] = p[i];
+		} else {
+			e->overlong = true;
+		}
+	}
+	return len;
+}
+
+/* The host port a guest listener on (gport) gets: the port map renames it, as with TSI. */
+static uint16_t expose_host_port(const struct net_slirp *s, uint16_t gport, bool *mapped)
+{
+	for (size_t i = 0; i < s->nr_port_map; i++) {
+		if (s->port_map[i][1] == gport) {
+			*mapped = true;
+			return s->port_map[i][0];
+		}
+	}
+	*mapped = false;
+	return gport;
+}
+
+/* Add or remove the host forward of one guest port to match what the guest reported. */
+static void expose_sync_port(struct net_slirp *s, unsigned port)
+{
+	struct slirp_expose *e = s->expose;
+	struct in_addr any = { .s_addr = htonl(INADDR_ANY) }, guest;
+	bool want = bit_get(e->want, port), mapped;
+
+	inet_pton(AF_INET, NET_SLIRP_GUEST, &guest);
+	if (want == bit_get(e->have, port) || expose_host_port(s, port, &mapped) == 0 || mapped)
+		return;	/* in sync, or a port map forward made at start covers it */
+	if (!want) {
+		slirp_remove_hostfwd(s->slirp, 0, any, port);
+		bit_set(e->have, port, false);
+		e->nr_have--;
+		log_debug("net: built-in: guest port %u no longer listens; host forward removed", port);
+		return;
+	}
+	if (e->nr_have == EXPOSE_MAX || slirp_add_hostfwd(s->slirp, 0, any, port, guest, port) < 0) {
+		if (!bit_get(e->failed, port))
+			log_warn("net: built-in: the guest listens on TCP port %u but host port %u "
+				 "cannot be forwarded (in use, or %d forwards already)", port, port,
+				 EXPOSE_MAX);
+		bit_set(e->failed, port, true);
+		return;
+	}
+	bit_set(e->have, port, true);
+	e->nr_have++;
+	log_debug("net: built-in: guest port %u listens; forwarded from host port %u", port, port);
+}
+
+/*
+ * Apply queued listener reports. A port whose forward failed is retried on
+ * the next report only, so a busy host port costs no polling.
+ */
+static void expose_apply(struct net_slirp *s)
+{
+	struct slirp_expose *e = s->expose;
+
+	if (!e || !e->dirty)
+		return;
+	e->dirty = false;
+	for (unsigned i = 0; i < sizeof(e->want); i++)
+		if (e->want[i] != e->have[i])
+			for (unsigned b = 0; b < 8; b++)
+				expose_sync_port(s, i * 8 + b);
+}
+
 static void *slirp_thread(void *arg)
 {
 	struct net_slirp *s = arg;
@@ -246,6 +383,7 @@ static void *slirp_thread(void *arg)
 		if ((s->pfds[0].revents & (POLLIN | POLLHUP)) && !slirp_take_frames(s))
 			break;
 		slirp_timers_run(s);
+		expose_apply(s);
 	}
 	return NULL;
 }
@@ -282,6 +420,8 @@ static void slirp_destroy(struct net_backend *b)
 		slirp_cb_timer_free(s->timers, s);
 	if (s->peer >= 0)
 		close(s->peer);
+	free(s->port_map);
+	free(s->expose);
 	free(s);
 }
 
@@ -340,6 +480,27 @@ static void slirp_grow_buffers(int fd)
 static const struct sbx_list *const slirp_lists[] = { &net_slirp_sbx };
 static const struct sbx_role slirp_role = { "net-slirp", slirp_lists, SBX_N(slirp_lists) };
 
+/* The guest-forward the init reports its listeners to (see struct slirp_expose). */
+static int slirp_expose_init(struct net_slirp *s, const struct net_slirp_cfg *cfg)
+{
+	struct in_addr addr;
+
+	s->port_map = calloc(cfg->nr_port_map + 1, sizeof(*s->port_map));
+	if (!s->port_map)
+		return -ENOMEM;
+	if (cfg->nr_port_map)
+		memcpy(s->port_map, cfg->port_map, cfg->nr_port_map * sizeof(*s->port_map));
+	s->nr_port_map = cfg->nr_port_map;
+	if (!cfg->expose_listeners)
+		return 0;
+	s->expose = calloc(1, sizeof(*s->expose));
+	if (!s->expose)
+		return -ENOMEM;
+	inet_pton(AF_INET, NET_SLIRP_EXPOSE_ADDR, &addr);
+	return slirp_add_guestfwd(s->slirp, slirp_expose_write, s, &addr, NET_SLIRP_EXPOSE_PORT) < 0 ?
+		-EINVAL : 0;
+}
+
 static int slirp_start(struct net_slirp *s, const struct net_slirp_cfg *cfg)
 {
 	SlirpConfig c;
@@ -358,6 +519,9 @@ static int slirp_start(struct net_slirp *s, const struct net_slirp_cfg *cfg)
 	if (!s->slirp)
 		return -EINVAL;
 	slirp_add_port_map(s, cfg);
+	ret = slirp_expose_init(s, cfg);
+	if (ret)
+		return ret;
 	ret = sbx_thread_create(&s->thread, "net-slirp", &slirp_role, slirp_thread, s);
 	s->thread_started = !ret;
 	return ret;
@@ -370,7 +534,8 @@ int net_slirp_create(const struct net_slirp_cfg *cfg, struct net_backend **out)
 
 	if (!s)
 		return -ENOMEM;
-	s->b = (struct net_backend){ .ops = &slirp_ops, .fd = -1, .mtu = cfg->mtu };
+	s->b = (struct net_backend){ .ops = &slirp_ops, .fd = -1, .mtu = cfg->mtu,
+				     .rx_csum_valid = true };
 	s->peer = -1;
 	ret = slirp_start(s, cfg);
 	if (ret) {

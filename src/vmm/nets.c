@@ -103,8 +103,10 @@ static int net_create_builtin(struct vmm *v)
 {
 	const struct krun_config *cfg = v->cfg;
 	uint16_t (*map)[2] = calloc(cfg->nr_port_map + 1, sizeof(*map));
-	struct net_slirp_cfg sc = { .mtu = NET_SLIRP_MTU, .nr_port_map = cfg->nr_port_map };
+	struct net_slirp_cfg sc = { .mtu = NET_SLIRP_MTU, .nr_port_map = cfg->nr_port_map,
+				    .expose_listeners = true };
 	struct net_backend *be;
+	char tok[64];
 	int ret;
 
 	if (!map)
@@ -124,6 +126,9 @@ static int net_create_builtin(struct vmm *v)
 	}
 	cmdline_add(&v->devices, "krun.ip=" NET_SLIRP_GUEST "/24 krun.gw=" NET_SLIRP_GATEWAY
 		    " krun.dns=" NET_SLIRP_DNS);
+	/* The init reports the guest's TCP listeners there (docs/net.md, "Listener exposure"). */
+	snprintf(tok, sizeof(tok), "krun.expose=%s:%d", NET_SLIRP_EXPOSE_ADDR, NET_SLIRP_EXPOSE_PORT);
+	cmdline_add(&v->devices, tok);
 	return 0;
 }
 

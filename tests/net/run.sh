@@ -80,6 +80,28 @@ case_net_portmap() {
 	fi
 }
 
+# No port map: a guest listen() becomes a host listener on the same port (TSI's semantics), and the
+# host listener goes away when the guest's does.
+case_net_expose() {
+	local rc gone=no
+	fresh_root; : > "$T/host"
+	vm -- /bin/sh -c '/bin/netprobe serve 0.0.0.0 8086 from-guest; sleep 4; echo VM-DONE' &
+	local vmpid=$!
+	"$NP" connect 127.0.0.1 8086 from-host 90 > "$T/host"
+	# The init reports listeners every 200 ms: the forward must be gone well before the VM ends.
+	for _ in $(seq 30); do
+		ss -Hltn 'sport = :8086' | grep -q . || { gone=yes; break; }
+		sleep 0.1
+	done
+	wait $vmpid; rc=$?
+	if [ $rc -eq 0 ] && grep -q "GOT from-guest" "$T/host" && grep -q "GOT from-host" "$T/out" &&
+	   [ $gone = yes ]; then
+		pass net-expose
+	else
+		fail net-expose "exit $rc, host listener gone after the guest's closed: $gone"
+	fi
+}
+
 # passt needs a routable uplink: a dummy interface with a default route (L1 is throwaway).
 uplink() {
 	[ -n "${uplink_done:-}" ] && return 0
@@ -90,15 +112,16 @@ uplink() {
 # passt_case NAME NET-RUN-OPTS...: DHCP in the guest, guest -> host (passt maps the gateway to the
 # host) and host -> guest (passt -t 18082:8082), bytes checked on both sides.
 passt_case() {
-	local name=$1 rc; shift
+	local name=$1 rc sp; shift
 	fresh_root; : > "$T/host"; : > "$T/host2"
-	bg "$NP" serve 0.0.0.0 7002 from-host > "$T/host"
+	"$NP" serve 0.0.0.0 7002 from-host > "$T/host" & sp=$!
 	wait_for "$T/host" LISTENING
 	vm "$@" -- /bin/sh -c 'ip -4 addr show eth0 | grep inet; cat /etc/resolv.conf;
 		/bin/netprobe connect 192.0.2.254 7002 from-guest 20 && /bin/netprobe serve 0.0.0.0 8082 from-guest2' &
 	local vmpid=$!
 	"$NP" connect 127.0.0.1 18082 from-host2 90 > "$T/host2"
 	wait $vmpid; rc=$?
+	kill $sp 2>/dev/null; wait $sp 2>/dev/null
 	if [ $rc -eq 0 ] && grep -q "inet 192.0.2.1/24" "$T/out" && grep -q "GOT from-host$" "$T/out" &&
 	   grep -q "GOT from-guest$" "$T/host" && grep -q "GOT from-guest2" "$T/host2" &&
 	   grep -q "GOT from-host2" "$T/out"; then
@@ -109,19 +132,18 @@ passt_case() {
 }
 
 case_net_passt() {
+	local pp
 	command -v passt >/dev/null || { skip net-passt "no passt (make deps)"; return; }
-	# passt sandboxes itself in a user namespace, which a chrooted process (the nested VM runs
-	# tests in a chroot) may not create.
-	if ! unshare -U true 2>/dev/null; then
-		skip net-passt "passt cannot create its user namespace here (chroot)"
-	elif uplink; then
-		passt_case net-passt-fd --passt "-t 18082:8082"
-		bg passt -f -q -1 -s "$T/passt.sock" -t 18082:8082
-		for _ in $(seq 100); do [ -S "$T/passt.sock" ] && break; sleep 0.1; done
-		passt_case net-passt-unixstream --no-implicit --unixstream "$T/passt.sock" --dhcp
-	else
-		skip net-passt "no dummy interface for passt's uplink"
-	fi
+	unshare -Ur true 2>/dev/null || { skip net-passt "no user namespaces here (passt sandboxes itself in one)"; return; }
+	uplink || { skip net-passt "no dummy interface for passt's uplink"; return; }
+	# krun_set_passt_fd: net-run starts "passt --fd" on a socket pair, as chroot_vm does.
+	passt_case net-passt-fd --passt "-t 18082:8082"
+	# krun_add_net_unixstream(path): passt drops root to nobody before binding its socket.
+	chmod o+x "$T" && mkdir -p "$T/passt" && chown nobody "$T/passt"
+	passt -f -q -1 -s "$T/passt/passt.sock" -t 18082:8082 > "$T/passt.log" 2>&1 & pp=$!
+	for _ in $(seq 100); do [ -S "$T/passt/passt.sock" ] && break; sleep 0.1; done
+	passt_case net-passt-unixstream --no-implicit --unixstream "$T/passt/passt.sock" --dhcp
+	kill $pp 2>/dev/null; wait $pp 2>/dev/null
 }
 
 # stream_peer_case NAME NET-RUN-OPTS...: passt's framing against a peer of ours, one frame each way.
@@ -214,7 +236,7 @@ case_net_flood() {
 	fi
 }
 
-for c in net_builtin_connect net_builtin_dns net_portmap net_passt net_unixstream net_unixgram net_tap net_flood; do
+for c in net_builtin_connect net_builtin_dns net_portmap net_expose net_passt net_unixstream net_unixgram net_tap net_flood; do
 	want "${c//_/-}" && "case_$c"
 done
 exit 0

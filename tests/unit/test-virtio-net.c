@@ -31,6 +31,7 @@ static struct vmmio *t;
 static int peer;			/* the test's end of the backend socket pair */
 static uint16_t avail_idx[2], used_seen[2], next_desc[2];
 static uint64_t next_buf;
+static bool csum_backend;		/* setup() marks the backend's frames checksum-verified */
 
 static uint64_t ring_base(unsigned q)
 {
@@ -79,6 +80,7 @@ static void setup(uint64_t drop_features)
 	peer = sp[1];
 	CHECK(fcntl(peer, F_SETFL, O_NONBLOCK) == 0);
 	CHECK(net_unixgram_create(NULL, sp[0], false, &be) == 0);
+	be->rx_csum_valid = csum_backend;
 	close(sp[0]);
 	nc.backend = be;
 	CHECK(vtnet_create(&mem, &loop, &nc, &dev) == 0);
@@ -205,6 +207,30 @@ static void test_rx_mergeable(void)
 }
 
 /* No buffers: the frame waits (bounded: one frame), then arrives once the driver posts some. */
+/* DATA_VALID only for a backend that builds its frames (libslirp) and a driver that took GUEST_CSUM. */
+static void test_rx_data_valid(void)
+{
+	uint8_t frame[100] = { 0 };
+	uint32_t id = 0, len = 0;
+	struct vring_desc *d;
+
+	setup(0);
+	CHECK(!(dev->host_features & VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM)));
+	for (int pass = 0; pass < 2; pass++) {
+		csum_backend = true;
+		setup(pass ? VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM) : 0);
+		csum_backend = false;
+		CHECK(dev->host_features & VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM));
+		d = (struct vring_desc *)(ram + ring_base(Q_RX));
+		post_rx(1, 1500);
+		CHECK_EQ(send(peer, frame, sizeof(frame), 0), (ssize_t)sizeof(frame));
+		dev->ops->notify(dev, Q_RX);
+		CHECK(take_used(Q_RX, &id, &len));
+		CHECK_EQ(((struct virtio_net_hdr_v1 *)(ram + d[id].addr))->flags,
+			 pass ? 0 : VIRTIO_NET_HDR_F_DATA_VALID);
+	}
+}
+
 static void test_rx_backpressure(void)
 {
 	uint8_t frame[100] = { 1, 2, 3 };
@@ -321,6 +347,7 @@ static void test_random(void)
 TEST_MAIN_BEGIN("virtio-net")
 	RUN(test_tx);
 	RUN(test_rx_mergeable);
+	RUN(test_rx_data_valid);
 	RUN(test_rx_backpressure);
 	RUN(test_rx_hostile);
 	RUN(test_peer_gone);
