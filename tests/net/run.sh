@@ -113,13 +113,20 @@ uplink() {
 # host) and host -> guest (passt -t 18082:8082), bytes checked on both sides.
 passt_case() {
 	local name=$1 rc sp; shift
-	fresh_root; : > "$T/host"; : > "$T/host2"
+	fresh_root; : > "$T/host"; : > "$T/host2"; : > "$T/out"
 	"$NP" serve 0.0.0.0 7002 from-host > "$T/host" & sp=$!
 	wait_for "$T/host" LISTENING
 	vm "$@" -- /bin/sh -c 'ip -4 addr show eth0 | grep inet; cat /etc/resolv.conf;
 		/bin/netprobe connect 192.0.2.254 7002 from-guest 20 && /bin/netprobe serve 0.0.0.0 8082 from-guest2' &
 	local vmpid=$!
-	"$NP" connect 127.0.0.1 18082 from-host2 90 > "$T/host2"
+	# Connect only once the guest listens: a connection passt accepts earlier sends a SYN the
+	# guest cannot answer yet, and the client then waits on it far longer than the test can.
+	for _ in $(seq 1100); do
+		grep -q "LISTENING 8082" "$T/out" 2>/dev/null && break
+		kill -0 $vmpid 2>/dev/null || break
+		sleep 0.1
+	done
+	"$NP" connect 127.0.0.1 18082 from-host2 30 > "$T/host2"
 	wait $vmpid; rc=$?
 	kill $sp 2>/dev/null; wait $sp 2>/dev/null
 	if [ $rc -eq 0 ] && grep -q "inet 192.0.2.1/24" "$T/out" && grep -q "GOT from-host$" "$T/out" &&
