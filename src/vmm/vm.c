@@ -91,9 +91,11 @@ err:
 }
 
 /*
- * Guest RAM: anonymous, NORESERVE (touched lazily; the balloon hands pages back), 2 MiB-aligned and
- * marked for transparent huge pages, so that where the host allows THP one nested-page fault maps
- * 2 MiB instead of 4 KiB (QEMU does the same; a 128 MiB boot took ~6400 such exits). NULL + errno.
+ * Guest RAM: anonymous, NORESERVE (touched lazily; the balloon hands pages back), 2 MiB-aligned,
+ * so that where the host runs THP always one nested-page fault maps 2 MiB instead of 4 KiB (a
+ * 128 MiB boot took ~6400 such exits). Not MADV_HUGEPAGE: with THP defrag=madvise that makes every
+ * fault compact memory directly, and in the nested CI VM a run of crun cases stalled for minutes.
+ * NULL + errno.
  */
 static void *ram_map(uint64_t size)
 {
@@ -108,7 +110,6 @@ static void *ram_map(uint64_t size)
 	if (a > p)
 		munmap(p, a - p);
 	munmap(a + size, p + huge - a);
-	madvise(a, size, MADV_HUGEPAGE);	/* best effort: ignored where THP is off */
 	return a;
 }
 
