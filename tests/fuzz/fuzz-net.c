@@ -27,9 +27,11 @@
  * Oracle besides ASan/UBSan: what the device writes to the peer is a valid
  * frame stream (every length <= NET_MAX_FRAME); every used receive element
  * names a head the driver posted and reports at most the bytes its chain
- * could hold, and at least a virtio-net header; transmit elements report 0.
+ * could hold; the first buffer of each received frame holds at least a
+ * virtio-net header (later buffers of a MRG_RXBUF frame may hold less, and
+ * their count is the header's num_buffers); transmit elements report 0.
  */
-#define MEM_SIZE	(1u << 20)
+#define MEM_SIZE	(32u << 20)	/* 64 steps of up to 4 x 64 KiB never wrap: the oracle reads headers back */
 #define QSIZE		64
 #define Q_RX		0
 #define Q_TX		1
@@ -47,6 +49,11 @@ static uint16_t avail_idx[2], used_seen[2], next_desc[2];
 static uint64_t next_buf;
 static uint32_t rx_cap[QSIZE];		/* writable bytes of the chain posted at head i */
 static bool rx_posted[QSIZE];
+static uint64_t rx_addr[QSIZE][3];	/* writable descriptors of the chain at head i */
+static uint32_t rx_len[QSIZE][3];
+static unsigned rx_nseg[QSIZE];
+static unsigned rx_more;		/* buffers still to come of the current frame */
+static bool mrg;
 static uint8_t wire[4 + NET_MAX_FRAME];	/* the peer's view of the device's stream */
 static size_t wire_len;
 
@@ -100,6 +107,8 @@ static void start(uint64_t features)
 		abort();
 	dev->irqfd = -1;
 	driver_init(dev->host_features & features);
+	mrg = dev->host_features & features & (1ull << VIRTIO_NET_F_MRG_RXBUF);
+	rx_more = 0;
 	memset(avail_idx, 0, sizeof(avail_idx));
 	memset(used_seen, 0, sizeof(used_seen));
 	memset(next_desc, 0, sizeof(next_desc));
@@ -196,6 +205,13 @@ static void guest_rx(struct fuzz_in *in)
 	}
 	head = add_chain(Q_RX, n, len, wmask, addr);
 	rx_cap[head] = cap;
+	rx_nseg[head] = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (!(wmask >> i & 1))
+			continue;
+		rx_addr[head][rx_nseg[head]] = addr[i];
+		rx_len[head][rx_nseg[head]++] = len[i];
+	}
 	rx_posted[head] = true;
 	dev->ops->notify(dev, Q_RX);
 }
@@ -242,6 +258,37 @@ static void peer_read(void)
 	}
 }
 
+/* Byte (off) of the writable part of the receive chain at (head), as the device wrote it. */
+static uint8_t rx_byte(uint16_t head, uint32_t off)
+{
+	for (unsigned i = 0; i < rx_nseg[head]; i++) {
+		if (off < rx_len[head][i])
+			return ram[rx_addr[head][i] + off];
+		off -= rx_len[head][i];
+	}
+	abort();
+}
+
+static void check_rx_used(struct vring_used_elem e)
+{
+	FUZZ_ASSERT(rx_posted[e.id], "rx used id %u was never posted", e.id);
+	FUZZ_ASSERT(e.len <= rx_cap[e.id], "rx used len %u > chain capacity %u", e.len,
+		    rx_cap[e.id]);
+	rx_posted[e.id] = false;
+	if (rx_more) {		/* a later buffer of a merged frame */
+		FUZZ_ASSERT(e.len > 0, "rx buffer %u of a merged frame is empty", e.id);
+		rx_more--;
+		return;
+	}
+	FUZZ_ASSERT(e.len == 0 || e.len >= HDR_LEN, "rx used len %u < header", e.len);
+	if (e.len && mrg) {
+		uint16_t nb = rx_byte(e.id, 10) | rx_byte(e.id, 11) << 8;
+
+		FUZZ_ASSERT(nb >= 1, "rx num_buffers %u", nb);
+		rx_more = nb - 1u;
+	}
+}
+
 static void check_used(void)
 {
 	for (unsigned q = 0; q < 2; q++) {
@@ -254,11 +301,7 @@ static void check_used(void)
 			FUZZ_ASSERT(e.id < QSIZE, "used id %u", e.id);
 			if (q == Q_TX)
 				continue;
-			FUZZ_ASSERT(rx_posted[e.id], "rx used id %u was never posted", e.id);
-			FUZZ_ASSERT(e.len <= rx_cap[e.id], "rx used len %u > chain capacity %u", e.len,
-				    rx_cap[e.id]);
-			FUZZ_ASSERT(e.len == 0 || e.len >= HDR_LEN, "rx used len %u < header", e.len);
-			rx_posted[e.id] = false;
+			check_rx_used(e);
 		}
 	}
 }
