@@ -98,6 +98,8 @@ struct vtnet_cfg {
 /* virtio-net: frames between the guest and (cfg->backend), on the event-loop thread of (loop). */
 int vtnet_create(struct guest_mem *mem, struct ev_loop *loop, const struct vtnet_cfg *cfg,
 		 struct vdev **out);
+/* Log the device's frame counters (info level): where frames went, at exit. */
+void vtnet_log_stats(struct vdev *dev);
 /* Undo vtnet_create() (tests and fuzzing; the VMM keeps its devices until it exits). */
 void vtnet_destroy(struct vdev *dev);
 

@@ -2,6 +2,7 @@
 #include "devices/virtio-devices.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -53,6 +54,8 @@ struct vtnet {
 	struct vtnet_rx_buf rx_bufs[VTNET_MAX_RX_BUFS];
 	struct vq_chain first, cur;	/* receive: first buffer of a frame, the others */
 	struct vq_chain tx;
+	/* Frame counters, for the exit-time log line that tells where frames went. */
+	uint64_t rx_frames, rx_dropped, rx_stalls, tx_frames, tx_dropped, tx_blocks;
 };
 
 static void vtnet_update_watch(struct vtnet *n)
@@ -126,6 +129,10 @@ static int vtnet_tx_one(struct vtnet *n, struct vq_chain *c)
 	ret = n->be->ops->send(n->be, n->tx_iov, cnt);
 	if (ret == -EAGAIN)
 		return ret;
+	if (ret)
+		n->tx_dropped++;
+	else
+		n->tx_frames++;
 	if (ret == -EPIPE || ret == -ECONNRESET)
 		vtnet_peer_gone(n);
 	else if (ret)
@@ -142,6 +149,7 @@ static void vtnet_tx(struct vtnet *n)
 		if (!n->peer_gone && vtnet_tx_one(n, &n->tx) == -EAGAIN) {
 			vq_unpop(vq, &n->tx);
 			n->tx_blocked = true;
+			n->tx_blocks++;
 			break;
 		}
 		vq_push(vq, &n->tx, 0);
@@ -210,6 +218,7 @@ static int vtnet_rx_deliver(struct vtnet *n)
 				vq_push(&n->vdev.queues[VTNET_Q_RX], c, 0);
 			log_warn_once("virtio-net: a %zu-byte frame does not fit the receive "
 				      "buffers; dropped", n->rx_len - VTNET_HDR_LEN);
+			n->rx_dropped++;
 			vtnet_rx_push(n, nr, true);
 			return 0;
 		}
@@ -251,6 +260,7 @@ static int vtnet_rx_fetch(struct vtnet *n)
 			((struct virtio_net_hdr_v1 *)n->rx_frame)->flags = VIRTIO_NET_HDR_F_DATA_VALID;
 	}
 	n->rx_len = vh ? (size_t)len : VTNET_HDR_LEN + len;
+	n->rx_frames++;
 	return 0;
 }
 
@@ -265,6 +275,7 @@ static void vtnet_rx(struct vtnet *n)
 			break;
 		if (vtnet_rx_deliver(n) == -EAGAIN) {
 			n->rx_stalled = true;
+			n->rx_stalls++;
 			break;
 		}
 		n->rx_len = 0;
@@ -413,6 +424,17 @@ err_free:
 	free(n);
 	cfg->backend->ops->destroy(cfg->backend);
 	return ret;
+}
+
+void vtnet_log_stats(struct vdev *dev)
+{
+	struct vtnet *n = container_of(dev, struct vtnet, vdev);
+
+	log_info("virtio-net %s: from the peer %" PRIu64 " frames (%" PRIu64 " dropped, %" PRIu64
+		 " waits for receive buffers, %s pending)%s; to the peer %" PRIu64 " frames (%" PRIu64
+		 " dropped, %" PRIu64 " waits for the peer)", n->be->ops->name, n->rx_frames,
+		 n->rx_dropped, n->rx_stalls, n->rx_len ? "one" : "none",
+		 n->peer_gone ? ", peer gone" : "", n->tx_frames, n->tx_dropped, n->tx_blocks);
 }
 
 void vtnet_destroy(struct vdev *dev)

@@ -27,6 +27,11 @@ static int net_backend_open(const struct cfg_net *c, struct net_backend **be)
 	return -EINVAL;
 }
 
+static void net_log_stats(void *dev)
+{
+	vtnet_log_stats(dev);
+}
+
 static int net_attach(struct vmm *v, struct net_backend *be, const uint8_t *mac, uint32_t features)
 {
 	struct vtnet_cfg nc = { .backend = be, .features = features };
@@ -35,7 +40,11 @@ static int net_attach(struct vmm *v, struct net_backend *be, const uint8_t *mac,
 
 	memcpy(nc.mac, mac, sizeof(nc.mac));
 	ret = vtnet_create(&v->vm.mem, &v->vm.loop, &nc, &dev);
-	return ret ? ret : vmm_attach_virtio(v, dev);
+	if (!ret)
+		ret = vmm_attach_virtio(v, dev);
+	if (!ret && vmm_at_exit(v, net_log_stats, dev))
+		log_debug("net: no exit hook left for this NIC's counters");
+	return ret;
 }
 
 /* The init runs DHCP on these interfaces (upstream: KRUN_DHCP=1, eth0 only). */
