@@ -212,6 +212,21 @@ static int reply_entry(struct fuse_req *r, const struct fuse_entry_out *e)
 	return 0;
 }
 
+/*
+ * Under cache=always the guest owns the tree, so an absent name stays absent
+ * until the guest creates it: node id 0 with a timeout makes the guest cache a
+ * negative dentry. Compilers and shells probe many absent paths (include
+ * directories, $PATH), and every CREATE used to cost a LOOKUP first.
+ */
+static int reply_negative(struct fuse_req *r)
+{
+	struct fuse_entry_out e;
+
+	memset(&e, 0, sizeof(e));
+	e.entry_valid = r->srv->ttl;
+	return reply_entry(r, &e);
+}
+
 int op_lookup(struct fuse_req *r)
 {
 	struct fuse_entry_out e;
@@ -227,6 +242,8 @@ int op_lookup(struct fuse_req *r)
 		return ret;
 	ret = pt_lookup_child(r, p, name, &e);
 	node_put(r->srv, p);
+	if (ret == -ENOENT && r->srv->cache == FUSE_SRV_CACHE_ALWAYS)
+		return reply_negative(r);
 	if (ret)
 		return ret;
 	ret = reply_entry(r, &e);

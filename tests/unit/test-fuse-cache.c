@@ -222,6 +222,37 @@ static void test_no_xattr(void)
 	fuse_srv_destroy(srv);
 }
 
+/*
+ * An absent name: under always a negative entry (node 0, a day long) the guest
+ * caches; under auto and never ENOENT, so a name the host creates shows up.
+ */
+static void test_negative_lookup(void)
+{
+	static const enum fuse_srv_cache pol[] = { FUSE_SRV_CACHE_NEVER, FUSE_SRV_CACHE_AUTO,
+						   FUSE_SRV_CACHE_ALWAYS };
+	unsigned i;
+
+	for (i = 0; i < 3; i++) {
+		struct fuse_srv *srv = make_srv(pol[i], false, false, NULL);
+		int err;
+
+		CHECK(srv);
+		if (!srv)
+			continue;
+		err = req(srv, FUSE_LOOKUP, 1, "absent", 7);
+		if (pol[i] == FUSE_SRV_CACHE_ALWAYS) {
+			CHECK_EQ(err, 0);
+			CHECK_EQ(OUT(struct fuse_entry_out)->nodeid, 0);
+			CHECK_EQ(OUT(struct fuse_entry_out)->entry_valid, 86400);
+		} else {
+			CHECK_EQ(err, -ENOENT);
+		}
+		/* other errors are not cached */
+		CHECK_EQ(req(srv, FUSE_LOOKUP, 1, "..", 3), -EINVAL);
+		fuse_srv_destroy(srv);
+	}
+}
+
 int main(void)
 {
 	const char *prefix = "fuse-cache";
@@ -234,6 +265,7 @@ int main(void)
 	R(test_policies);
 	R(test_writeback_open);
 	R(test_no_xattr);
+	R(test_negative_lookup);
 	snprintf((char *)reply, sizeof(reply), "rm -rf %s", tmpdir);
 	if (system((char *)reply))
 		fails++;
