@@ -59,6 +59,7 @@ struct handle {
 	pthread_mutex_t dir_lock;	/* serializes READDIR on this handle (fd offset) */
 	uint64_t dir_pos;		/* cookie the directory fd stands at (dir_lock) */
 	bool dir_pos_valid;
+	bool temp;			/* no-open: made for one request, not in the table */
 };
 
 struct fs_table {
@@ -87,6 +88,7 @@ struct fuse_srv {
 	uint32_t ttl;			/* entry/attr timeout in seconds, from the policy */
 	bool writeback;			/* WRITEBACK_CACHE negotiated at INIT */
 	bool no_xattr;			/* xattr opcodes answer ENOSYS */
+	bool no_open;			/* OPEN/CREATE answer ENOSYS: files come as fh 0 */
 };
 
 /* One request being handled. */
