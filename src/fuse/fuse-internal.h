@@ -197,6 +197,7 @@ int pt_record_attr(struct fuse_req *r, struct node *n, const struct fuse_setattr
 /* overlay.c */
 struct ov_entry *ov_find(struct fuse_srv *srv, struct node *parent, const char *name,
 			 bool consume);
+bool ov_has_files(const struct ov_entry *e);
 void ov_fill_attr(struct fuse_srv *srv, struct fuse_attr *a, const struct ov_entry *e);
 int ov_lookup(struct fuse_req *r, struct ov_entry *e, struct fuse_entry_out *out);
 int ov_readdir(struct fuse_req *r, struct handle *h, uint64_t off, uint32_t size, bool plus);

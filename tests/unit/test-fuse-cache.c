@@ -305,6 +305,33 @@ static void test_no_open(void)
 	CHECK_EQ(req(srv, FUSE_READ, node, &rd, sizeof(rd)), -ESTALE);
 	fuse_srv_destroy(srv);
 
+	/* read-only share, and a share with an overlay file: only OPEN can refuse a write open */
+	srv = make_srv(FUSE_SRV_CACHE_ALWAYS, true, false, &init);
+	CHECK(srv);
+	if (!srv)
+		goto out;
+	node = lookup(srv, "no", &ttl);
+	CHECK(open_node(srv, node, false, O_RDONLY, &of));
+	CHECK_EQ(req(srv, FUSE_OPEN, node, &(struct fuse_open_in){ .flags = O_WRONLY },
+		     sizeof(struct fuse_open_in)), -EROFS);
+	fuse_srv_destroy(srv);
+	{
+		struct fuse_srv_config cfg = { .root_dir = tmpdir, .cache = FUSE_SRV_CACHE_ALWAYS };
+		struct fuse_init_in ii = { .major = 7, .minor = 36, .flags = FUSE_NO_OPEN_SUPPORT };
+
+		srv = NULL;
+		CHECK_EQ(fuse_srv_create(&cfg, &srv), 0);
+		if (!srv)
+			goto out;
+		CHECK_EQ(fuse_srv_add_overlay_file(srv, "/ov", (const uint8_t *)"x", 1, 0644, false), 0);
+		CHECK_EQ(req(srv, FUSE_INIT, 0, &ii, sizeof(ii)), 0);
+		node = lookup(srv, "ov", &ttl);
+		CHECK(node);
+		CHECK_EQ(req(srv, FUSE_OPEN, node, &(struct fuse_open_in){ .flags = O_RDWR },
+			     sizeof(struct fuse_open_in)), -EACCES);
+		fuse_srv_destroy(srv);
+	}
+
 	/* auto: real handles only */
 	srv = make_srv(FUSE_SRV_CACHE_AUTO, false, false, &init);
 	CHECK(srv);
