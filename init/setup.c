@@ -16,6 +16,8 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #define MS_SAFE (MS_NODEV | MS_NOEXEC | MS_NOSUID | MS_RELATIME)
@@ -81,6 +83,33 @@ static void ensure_stdio(void)
 		close(fd);
 }
 
+#define FUSE_SUPER_MAGIC_ 0x65735546
+
+/*
+ * A virtio-fs root reads ahead 128 KiB at a time: the kernel offers its bdi's
+ * default as max_readahead at INIT and the server can only lower it. Every
+ * READ is a round trip to the VMM, so 1 MiB (the server's max_pages) makes
+ * sequential reads take 8x fewer. Best effort.
+ */
+static void tune_root_readahead(void)
+{
+	struct statfs sfs;
+	struct stat st;
+	char path[64];
+	int fd;
+
+	if (statfs("/", &sfs) < 0 || sfs.f_type != FUSE_SUPER_MAGIC_ || stat("/", &st) < 0)
+		return;
+	snprintf(path, sizeof(path), "/sys/class/bdi/%u:%u/read_ahead_kb", major(st.st_dev),
+		 minor(st.st_dev));
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (write(fd, "1024", 4) < 0)
+		fprintf(stderr, "init: %s: %s\n", path, strerror(errno));
+	close(fd);
+}
+
 int setup_mounts(void)
 {
 	size_t i;
@@ -96,6 +125,7 @@ int setup_mounts(void)
 	chmod("/dev/kvm", 0666);
 	if (symlink("/proc/self/fd", "/dev/fd") < 0 && errno != EEXIST)
 		fprintf(stderr, "init: symlink /dev/fd: %s\n", strerror(errno));
+	tune_root_readahead();
 	return 0;
 }
 

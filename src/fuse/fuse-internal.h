@@ -59,6 +59,7 @@ struct handle {
 	pthread_mutex_t dir_lock;	/* serializes READDIR on this handle (fd offset) */
 	uint64_t dir_pos;		/* cookie the directory fd stands at (dir_lock) */
 	bool dir_pos_valid;
+	bool temp;			/* no-open: made for one request, not in the table */
 };
 
 struct fs_table {
@@ -87,6 +88,7 @@ struct fuse_srv {
 	uint32_t ttl;			/* entry/attr timeout in seconds, from the policy */
 	bool writeback;			/* WRITEBACK_CACHE negotiated at INIT */
 	bool no_xattr;			/* xattr opcodes answer ENOSYS */
+	bool no_open;			/* OPEN/CREATE answer ENOSYS: files come as fh 0 */
 };
 
 /* One request being handled. */
@@ -195,6 +197,7 @@ int pt_record_attr(struct fuse_req *r, struct node *n, const struct fuse_setattr
 /* overlay.c */
 struct ov_entry *ov_find(struct fuse_srv *srv, struct node *parent, const char *name,
 			 bool consume);
+bool ov_has_files(const struct ov_entry *e);
 void ov_fill_attr(struct fuse_srv *srv, struct fuse_attr *a, const struct ov_entry *e);
 int ov_lookup(struct fuse_req *r, struct ov_entry *e, struct fuse_entry_out *out);
 int ov_readdir(struct fuse_req *r, struct handle *h, uint64_t off, uint32_t size, bool plus);

@@ -547,6 +547,12 @@ void handle_put(struct fuse_srv *srv, struct handle *h)
 
 	if (!h)
 		return;
+	if (h->temp) {
+		if (h->fd >= 0)
+			close(h->fd);
+		free(h);
+		return;
+	}
 	pthread_mutex_lock(&srv->lock);
 	h->refs--;
 	if (h->refs == 0 && h->released)

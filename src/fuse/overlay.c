@@ -28,6 +28,16 @@ struct ov_entry *ov_find(struct fuse_srv *srv, struct node *parent, const char *
 	return found;
 }
 
+/* Whether the tree under (e) holds a file the guest may open more than once. */
+bool ov_has_files(const struct ov_entry *e)
+{
+	for (e = e->children; e; e = e->next) {
+		if (S_ISDIR(e->mode) ? ov_has_files(e) : !e->one_shot)
+			return true;
+	}
+	return false;
+}
+
 void ov_fill_attr(struct fuse_srv *srv, struct fuse_attr *a, const struct ov_entry *e)
 {
 	memset(a, 0, sizeof(*a));

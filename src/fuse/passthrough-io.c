@@ -90,6 +90,8 @@ static int open_common(struct fuse_req *r, bool dir)
 	int flags = (int)in->flags, fd, ret;
 	struct node *n;
 
+	if (!dir && r->srv->no_open)
+		return -ENOSYS;	/* the kernel stops sending OPEN and RELEASE for files */
 	ret = node_get(r->srv, r->h->nodeid, &n);
 	if (ret)
 		return ret;
@@ -134,10 +136,53 @@ int op_release(struct fuse_req *r)
 	return handle_release(r->srv, in->fh);
 }
 
-/* Pin a handle that must be a host file (not a directory, not overlay). */
-static int get_file(struct fuse_req *r, uint64_t fh, struct handle **h)
+/*
+ * The handle a request names. Under no-open the guest kernel sends fh 0 for
+ * regular files: the file is then reopened as (acc) through node (nodeid)'s
+ * O_PATH fd for this request only and closed when it is done. Nothing stays
+ * open between requests, so reading a file costs no lasting host fd, and a
+ * host binary the guest wrote to is not kept open for writing (ETXTBSY).
+ * (acc) < 0: only a real handle will do (locks).
+ */
+static int io_handle(struct fuse_req *r, uint64_t fh, uint64_t nodeid, int acc,
+		     struct handle **out)
 {
-	int ret = handle_get(r->srv, fh, h);
+	struct handle *h;
+	struct node *n;
+	int ret;
+
+	if (fh || !r->srv->no_open || acc < 0)
+		return handle_get(r->srv, fh, out);
+	ret = node_get(r->srv, nodeid, &n);
+	if (ret)
+		return ret;
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	h->temp = true;
+	h->fd = -1;
+	h->is_dir = n->type == S_IFDIR;
+	if (n->fd < 0)
+		h->ov = n->ov;		/* overlay file: served from memory, read-only */
+	else if (!h->is_dir)
+		h->fd = ret = reopen_node(n, acc);
+	if (ret < 0)
+		free(h);
+	else
+		*out = h;
+	ret = ret < 0 ? ret : 0;
+out:
+	node_put(r->srv, n);
+	return ret;
+}
+
+/* Pin a handle that must be a host file (not a directory, not overlay). */
+static int get_file(struct fuse_req *r, uint64_t fh, uint64_t nodeid, int acc,
+		    struct handle **h)
+{
+	int ret = io_handle(r, fh, nodeid, acc, h);
 
 	if (ret)
 		return ret;
@@ -158,7 +203,7 @@ int op_read(struct fuse_req *r)
 	ssize_t n;
 	int ret;
 
-	ret = handle_get(r->srv, in->fh, &h);
+	ret = io_handle(r, in->fh, r->h->nodeid, O_RDONLY, &h);
 	if (ret)
 		return ret;
 	if (size > r->out_max)
@@ -207,7 +252,7 @@ int op_write(struct fuse_req *r)
 		log_warn_once("fuse: WRITE of %u bytes larger than its request", in->size);
 		return -EINVAL;
 	}
-	ret = get_file(r, in->fh, &h);
+	ret = get_file(r, in->fh, r->h->nodeid, O_WRONLY, &h);
 	if (ret)
 		return ret;
 	got = iov_slice(r->in, r->in_cnt, off, in->size, v, MAX_IOV, &cnt);
@@ -258,7 +303,7 @@ int op_fsync(struct fuse_req *r)
 	struct handle *h;
 	int ret;
 
-	ret = handle_get(r->srv, in->fh, &h);
+	ret = io_handle(r, in->fh, r->h->nodeid, O_RDONLY, &h);
 	if (ret)
 		return ret;
 	if (h->fd >= 0 && ((in->fsync_flags & 1) ? fdatasync(h->fd) : fsync(h->fd)) < 0)
@@ -422,7 +467,7 @@ int op_fallocate(struct fuse_req *r)
 	struct handle *h;
 	int ret;
 
-	ret = get_file(r, in->fh, &h);
+	ret = get_file(r, in->fh, r->h->nodeid, O_WRONLY, &h);
 	if (ret)
 		return ret;
 	if (fallocate(h->fd, (int)in->mode, (off_t)in->offset, (off_t)in->length) < 0)
@@ -439,7 +484,7 @@ int op_lseek(struct fuse_req *r)
 	off_t pos;
 	int ret;
 
-	ret = get_file(r, in->fh, &h);
+	ret = get_file(r, in->fh, r->h->nodeid, O_RDONLY, &h);
 	if (ret)
 		return ret;
 	pos = lseek(h->fd, (off_t)in->offset, (int)in->whence);
@@ -466,10 +511,10 @@ int op_copy_file_range(struct fuse_req *r)
 	ssize_t n;
 	int ret;
 
-	ret = get_file(r, in->fh_in, &hi);
+	ret = get_file(r, in->fh_in, r->h->nodeid, O_RDONLY, &hi);
 	if (ret)
 		return ret;
-	ret = get_file(r, in->fh_out, &ho);
+	ret = get_file(r, in->fh_out, in->nodeid_out, O_WRONLY, &ho);
 	if (ret)
 		goto out_in;
 	n = copy_file_range(hi->fd, &off_in, ho->fd, &off_out, len, 0);
@@ -506,7 +551,7 @@ int op_getlk(struct fuse_req *r)
 	struct flock fl;
 	int ret;
 
-	ret = get_file(r, in->fh, &h);
+	ret = get_file(r, in->fh, 0, -1, &h);
 	if (ret)
 		return ret;
 	lk_to_flock(&in->lk, &fl);
@@ -539,7 +584,7 @@ int op_setlk(struct fuse_req *r)
 		log_warn_once("fuse: lock request on a read-only share refused");
 		return -ENOLCK;
 	}
-	ret = get_file(r, in->fh, &h);
+	ret = get_file(r, in->fh, 0, -1, &h);
 	if (ret)
 		return ret;
 	if (in->lk_flags & FUSE_LK_FLOCK) {

@@ -212,6 +212,21 @@ static int reply_entry(struct fuse_req *r, const struct fuse_entry_out *e)
 	return 0;
 }
 
+/*
+ * Under cache=always the guest owns the tree, so an absent name stays absent
+ * until the guest creates it: node id 0 with a timeout makes the guest cache a
+ * negative dentry. Compilers and shells probe many absent paths (include
+ * directories, $PATH), and every CREATE used to cost a LOOKUP first.
+ */
+static int reply_negative(struct fuse_req *r)
+{
+	struct fuse_entry_out e;
+
+	memset(&e, 0, sizeof(e));
+	e.entry_valid = r->srv->ttl;
+	return reply_entry(r, &e);
+}
+
 int op_lookup(struct fuse_req *r)
 {
 	struct fuse_entry_out e;
@@ -227,6 +242,8 @@ int op_lookup(struct fuse_req *r)
 		return ret;
 	ret = pt_lookup_child(r, p, name, &e);
 	node_put(r->srv, p);
+	if (ret == -ENOENT && r->srv->cache == FUSE_SRV_CACHE_ALWAYS)
+		return reply_negative(r);
 	if (ret)
 		return ret;
 	ret = reply_entry(r, &e);
@@ -435,8 +452,11 @@ out:
 	return ret;
 }
 
-/* Creation tail: look the new name up (a fresh node) and reply with its entry. */
-static int created_entry(struct fuse_req *r, struct node *p, const char *name)
+/*
+ * Creation tail: look the new name up (a fresh node) and reply with its entry.
+ * (fresh): we made a plain inode, which carries no override_stat record yet.
+ */
+static int created_entry(struct fuse_req *r, struct node *p, const char *name, bool fresh)
 {
 	struct fuse_entry_out e;
 	int fd, ret;
@@ -444,7 +464,7 @@ static int created_entry(struct fuse_req *r, struct node *p, const char *name)
 	fd = pt_openat(p->fd, name, O_PATH, 0);
 	if (fd < 0)
 		return fd;
-	ret = pt_make_entry(r->srv, fd, &e);
+	ret = make_entry(r->srv, fd, &e, fresh);
 	if (ret)
 		return ret;
 	ret = reply_entry(r, &e);
@@ -461,12 +481,18 @@ static int shadowed(struct fuse_req *r, struct node *p, const char *name)
 
 enum mk_kind { MK_NODE, MK_DIR, MK_LINK };
 
+/* Device nodes are made as stand-ins, files that carry an override_stat record. */
+static bool is_stand_in(enum mk_kind kind, mode_t mode, dev_t rdev)
+{
+	return kind == MK_NODE && (S_ISBLK(mode) || (S_ISCHR(mode) && rdev != 0));
+}
+
 static int make_one(struct fuse_req *r, struct node *p, enum mk_kind kind, const char *name,
 		    const char *target, mode_t mode, dev_t rdev)
 {
 	int ret;
 
-	if (kind == MK_NODE && (S_ISBLK(mode) || (S_ISCHR(mode) && rdev != 0)))
+	if (is_stand_in(kind, mode, rdev))
 		return pt_mknod_stand_in(p->fd, name, mode, (uint32_t)rdev, r->h->uid, r->h->gid);
 	if (kind == MK_DIR)
 		ret = mkdirat(p->fd, name, mode & 07777);
@@ -498,7 +524,7 @@ static int make_common(struct fuse_req *r, enum mk_kind kind, size_t name_off, m
 		goto out;
 	ret = make_one(r, p, kind, name, target, mode, rdev);
 	if (!ret)
-		ret = created_entry(r, p, name);
+		ret = created_entry(r, p, name, !is_stand_in(kind, mode, rdev));
 out:
 	node_put(r->srv, p);
 	return ret;
@@ -634,7 +660,7 @@ int op_link(struct fuse_req *r)
 	if (linkat(AT_FDCWD, path, p->fd, name, AT_SYMLINK_FOLLOW) < 0)
 		ret = -errno;
 	else
-		ret = created_entry(r, p, name);
+		ret = created_entry(r, p, name, false);	/* an existing inode */
 out:
 	node_put(r->srv, p);
 out_old:
@@ -756,6 +782,10 @@ int op_create(struct fuse_req *r)
 	bool fresh;
 	uint64_t fh;
 
+	/* no-open: the kernel would never RELEASE the handle; ENOSYS makes it send
+	 * MKNOD and open without a round trip (one request per new file, not two) */
+	if (r->srv->no_open)
+		return -ENOSYS;
 	ret = get_name(r, sizeof(*in), &name, NULL);
 	if (ret)
 		return ret;

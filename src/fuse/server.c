@@ -160,6 +160,17 @@ static int op_init(struct fuse_req *r)
 			    (want & FUSE_WRITEBACK_CACHE);
 	if (r->srv->writeback)
 		o->flags |= FUSE_WRITEBACK_CACHE;
+	/*
+	 * cache=always: file OPEN/RELEASE cost two round trips per open() and carry
+	 * nothing the guest kernel does not already handle (passthrough-io.c). Without
+	 * OPEN, an O_TRUNC must come as SETATTR, so ATOMIC_O_TRUNC goes. Only OPEN can
+	 * refuse a write open, so shares that must (read-only ones, overlay files
+	 * other than one-shot ones) keep it.
+	 */
+	r->srv->no_open = r->srv->cache == FUSE_SRV_CACHE_ALWAYS && (want & FUSE_NO_OPEN_SUPPORT) &&
+			  !r->srv->read_only && !ov_has_files(&r->srv->ov_root);
+	if (r->srv->no_open)
+		o->flags &= ~(uint32_t)FUSE_ATOMIC_O_TRUNC;
 	if (r->srv->dax_size && (want & FUSE_MAP_ALIGNMENT)) {
 		/* Mappings must be page aligned (log2 of 4 KiB); fs/fuse/dax.c checks <= 21. */
 		o->flags |= FUSE_MAP_ALIGNMENT;

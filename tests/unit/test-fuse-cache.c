@@ -10,6 +10,7 @@
 
 static char tmpdir[] = "/tmp/fuse-cache.XXXXXX";
 static uint8_t reply[1 << 16];
+static uint32_t init_extra;	/* more INIT flags the kernel offers */
 #define OUT(type) ((type *)(reply + sizeof(struct fuse_out_header)))
 
 /* Send opcode with (arg, len) on (nodeid); returns the reply's error (0 or -errno), or 1 if none. */
@@ -38,7 +39,8 @@ static struct fuse_srv *make_srv(enum fuse_srv_cache cache, bool ro, bool no_xat
 	struct fuse_srv_config cfg = { .root_dir = tmpdir, .read_only = ro, .cache = cache,
 				       .no_xattr = no_xattr };
 	struct fuse_init_in init = { .major = 7, .minor = 36, .max_readahead = 65536,
-				     .flags = FUSE_WRITEBACK_CACHE | FUSE_DO_READDIRPLUS };
+				     .flags = FUSE_WRITEBACK_CACHE | FUSE_DO_READDIRPLUS |
+					      FUSE_ATOMIC_O_TRUNC | init_extra };
 	struct fuse_srv *srv = NULL;
 
 	if (fuse_srv_create(&cfg, &srv))
@@ -222,6 +224,130 @@ static void test_no_xattr(void)
 	fuse_srv_destroy(srv);
 }
 
+/*
+ * An absent name: under always a negative entry (node 0, a day long) the guest
+ * caches; under auto and never ENOENT, so a name the host creates shows up.
+ */
+static void test_negative_lookup(void)
+{
+	static const enum fuse_srv_cache pol[] = { FUSE_SRV_CACHE_NEVER, FUSE_SRV_CACHE_AUTO,
+						   FUSE_SRV_CACHE_ALWAYS };
+	unsigned i;
+
+	for (i = 0; i < 3; i++) {
+		struct fuse_srv *srv = make_srv(pol[i], false, false, NULL);
+		int err;
+
+		CHECK(srv);
+		if (!srv)
+			continue;
+		err = req(srv, FUSE_LOOKUP, 1, "absent", 7);
+		if (pol[i] == FUSE_SRV_CACHE_ALWAYS) {
+			CHECK_EQ(err, 0);
+			CHECK_EQ(OUT(struct fuse_entry_out)->nodeid, 0);
+			CHECK_EQ(OUT(struct fuse_entry_out)->entry_valid, 86400);
+		} else {
+			CHECK_EQ(err, -ENOENT);
+		}
+		/* other errors are not cached */
+		CHECK_EQ(req(srv, FUSE_LOOKUP, 1, "..", 3), -EINVAL);
+		fuse_srv_destroy(srv);
+	}
+}
+
+/*
+ * No-open (always, when the kernel offers it): OPEN and CREATE answer ENOSYS,
+ * ATOMIC_O_TRUNC is withdrawn, and fh 0 names the node's file for one request.
+ * Other policies keep real handles, so fh 0 stays invalid there.
+ */
+static void test_no_open(void)
+{
+	struct {
+		struct fuse_write_in w;
+		char data[2];
+	} wr = { .w = { .offset = 1, .size = 2 }, .data = { 'Q', 'R' } };
+	struct fuse_create_in ci = { .flags = O_WRONLY | O_CREAT, .mode = S_IFREG | 0644 };
+	char cbuf[sizeof(ci) + 8];
+	struct fuse_read_in rd = { .offset = 0, .size = 64 };
+	struct fuse_fsync_in fs = { 0 };
+	struct fuse_srv *srv;
+	uint64_t node, ttl;
+	uint32_t init, of;
+	char p[256];
+
+	init_extra = FUSE_NO_OPEN_SUPPORT;
+	write_file("no", "hello");
+	srv = make_srv(FUSE_SRV_CACHE_ALWAYS, false, false, &init);
+	CHECK(srv);
+	if (!srv)
+		goto out;
+	CHECK(!(init & FUSE_ATOMIC_O_TRUNC));
+	node = lookup(srv, "no", &ttl);
+	CHECK(node);
+	CHECK(!open_node(srv, node, false, O_RDONLY, &of));
+	CHECK_EQ(req(srv, FUSE_OPEN, node, &(struct fuse_open_in){ 0 },
+		     sizeof(struct fuse_open_in)), -ENOSYS);
+	CHECK(open_node(srv, 1, true, O_RDONLY | O_DIRECTORY, &of));	/* dirs keep OPENDIR */
+	memcpy(cbuf, &ci, sizeof(ci));
+	memcpy(cbuf + sizeof(ci), "new", 4);
+	CHECK_EQ(req(srv, FUSE_CREATE, 1, cbuf, sizeof(ci) + 4), -ENOSYS);
+	CHECK_EQ(req(srv, FUSE_WRITE, node, &wr, sizeof(wr)), 0);
+	CHECK_EQ(OUT(struct fuse_write_out)->size, 2);
+	CHECK_EQ(req(srv, FUSE_READ, node, &rd, sizeof(rd)), 0);
+	CHECK(!memcmp(reply + sizeof(struct fuse_out_header), "hQRlo", 5));
+	CHECK_EQ(req(srv, FUSE_FSYNC, node, &fs, sizeof(fs)), 0);
+	/* fh 0 on a directory, a bogus node, a stale node */
+	CHECK_EQ(req(srv, FUSE_READ, 1, &rd, sizeof(rd)), -EISDIR);
+	CHECK_EQ(req(srv, FUSE_WRITE, 1, &wr, sizeof(wr)), -EISDIR);
+	CHECK_EQ(req(srv, FUSE_READ, 0x77700000009ull, &rd, sizeof(rd)), -ESTALE);
+	CHECK_EQ(req(srv, FUSE_FORGET, node, &(struct fuse_forget_in){ 1 },
+		     sizeof(struct fuse_forget_in)), 1);
+	CHECK_EQ(req(srv, FUSE_READ, node, &rd, sizeof(rd)), -ESTALE);
+	fuse_srv_destroy(srv);
+
+	/* read-only share, and a share with an overlay file: only OPEN can refuse a write open */
+	srv = make_srv(FUSE_SRV_CACHE_ALWAYS, true, false, &init);
+	CHECK(srv);
+	if (!srv)
+		goto out;
+	node = lookup(srv, "no", &ttl);
+	CHECK(open_node(srv, node, false, O_RDONLY, &of));
+	CHECK_EQ(req(srv, FUSE_OPEN, node, &(struct fuse_open_in){ .flags = O_WRONLY },
+		     sizeof(struct fuse_open_in)), -EROFS);
+	fuse_srv_destroy(srv);
+	{
+		struct fuse_srv_config cfg = { .root_dir = tmpdir, .cache = FUSE_SRV_CACHE_ALWAYS };
+		struct fuse_init_in ii = { .major = 7, .minor = 36, .flags = FUSE_NO_OPEN_SUPPORT };
+
+		srv = NULL;
+		CHECK_EQ(fuse_srv_create(&cfg, &srv), 0);
+		if (!srv)
+			goto out;
+		CHECK_EQ(fuse_srv_add_overlay_file(srv, "/ov", (const uint8_t *)"x", 1, 0644, false), 0);
+		CHECK_EQ(req(srv, FUSE_INIT, 0, &ii, sizeof(ii)), 0);
+		node = lookup(srv, "ov", &ttl);
+		CHECK(node);
+		CHECK_EQ(req(srv, FUSE_OPEN, node, &(struct fuse_open_in){ .flags = O_RDWR },
+			     sizeof(struct fuse_open_in)), -EACCES);
+		fuse_srv_destroy(srv);
+	}
+
+	/* auto: real handles only */
+	srv = make_srv(FUSE_SRV_CACHE_AUTO, false, false, &init);
+	CHECK(srv);
+	if (!srv)
+		goto out;
+	CHECK(init & FUSE_ATOMIC_O_TRUNC);
+	node = lookup(srv, "no", &ttl);
+	CHECK(open_node(srv, node, false, O_RDONLY, &of));
+	CHECK_EQ(req(srv, FUSE_READ, node, &rd, sizeof(rd)), -EBADF);
+	fuse_srv_destroy(srv);
+out:
+	snprintf(p, sizeof(p), "%s/new", tmpdir);
+	CHECK(access(p, F_OK) < 0);	/* the refused CREATE made nothing */
+	init_extra = 0;
+}
+
 int main(void)
 {
 	const char *prefix = "fuse-cache";
@@ -234,6 +360,8 @@ int main(void)
 	R(test_policies);
 	R(test_writeback_open);
 	R(test_no_xattr);
+	R(test_negative_lookup);
+	R(test_no_open);
 	snprintf((char *)reply, sizeof(reply), "rm -rf %s", tmpdir);
 	if (system((char *)reply))
 		fails++;
