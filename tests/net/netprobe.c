@@ -88,14 +88,23 @@ static int cmd_connect(char **a, int n)
 	while (now() < end) {
 		int s = socket(AF_INET, SOCK_STREAM, 0);
 
+		/* Bounded wait for the answer too: a lost reply fails the case, it does not hang it. */
+		double left = end - now();
+		struct timeval tv = { .tv_sec = left > 1 ? (time_t)left : 1 };
+
+		setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));	/* bounds connect() */
 		if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
 		    write(s, a[2], strlen(a[2])) >= 0) {
 			shutdown(s, SHUT_WR);
+			errno = 0;
 			if (read_all(s, buf, sizeof(buf))) {
 				printf("GOT %s\n", buf);
 				close(s);
 				return 0;
 			}
+			fprintf(stderr, "netprobe: %s:%s closed without an answer (%s)\n", a[0], a[1],
+				errno ? strerror(errno) : "EOF");
 		}
 		close(s);
 		usleep(200000);

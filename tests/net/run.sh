@@ -16,7 +16,7 @@ trap cleanup EXIT
 pass() { echo "PASS $1"; }
 fail() { # the tail of what the guest and the host side printed
 	echo "FAIL $1: $2"
-	for f in "$T"/out "$T"/err "$T"/host; do [ -s "$f" ] && sed "s#^#    $(basename "$f"): #" "$f" | tail -n 12; done
+	for f in "$T"/out "$T"/err "$T"/host; do [ -s "$f" ] && sed "s#^#    $(basename "$f"): #" "$f" | tail -n ${TEST_FAIL_LINES:-30}; done
 }
 skip() { echo "SKIP $1: $2"; }
 want() { [ -z "$ONLY" ] || grep -qw -- "$1" <<<"$ONLY"; }
@@ -109,16 +109,19 @@ uplink() {
 		ip route add default via 192.0.2.254 dev nd0 && uplink_done=1
 }
 
-# passt_case NAME NET-RUN-OPTS...: DHCP in the guest, guest -> host (passt maps the gateway to the
-# host) and host -> guest (passt -t 18082:8082), bytes checked on both sides.
-passt_case() {
-	local name=$1 rc sp; shift
+# passt_try NET-RUN-OPTS...: DHCP in the guest, guest -> host (passt maps the gateway to the
+# host) and host -> guest (passt -t 18082:8082), bytes checked on both sides; 0 when all arrived.
+passt_try() {
+	local rc sp vmpid
 	fresh_root; : > "$T/host"; : > "$T/host2"; : > "$T/out"
 	"$NP" serve 0.0.0.0 7002 from-host > "$T/host" & sp=$!
 	wait_for "$T/host" LISTENING
-	vm "$@" -- /bin/sh -c 'ip -4 addr show eth0 | grep inet; cat /etc/resolv.conf;
-		/bin/netprobe connect 192.0.2.254 7002 from-guest 20 && /bin/netprobe serve 0.0.0.0 8082 from-guest2' &
-	local vmpid=$!
+	# On a failed exchange the guest prints what its stack saw (the VMM logs its frame counters).
+	vm --log 3 "$@" -- /bin/sh -c 'ip -4 addr show eth0 | grep inet; cat /etc/resolv.conf;
+		if ! /bin/netprobe connect 192.0.2.254 7002 from-guest 20; then
+			cat /proc/net/dev /proc/net/tcp; grep -E "^(Tcp|Ip):" /proc/net/snmp; exit 1; fi
+		/bin/netprobe serve 0.0.0.0 8082 from-guest2' &
+	vmpid=$!
 	# Connect only once the guest listens: a connection passt accepts earlier sends a SYN the
 	# guest cannot answer yet, and the client then waits on it far longer than the test can.
 	for _ in $(seq 1100); do
@@ -129,28 +132,53 @@ passt_case() {
 	"$NP" connect 127.0.0.1 18082 from-host2 30 > "$T/host2"
 	wait $vmpid; rc=$?
 	kill $sp 2>/dev/null; wait $sp 2>/dev/null
-	if [ $rc -eq 0 ] && grep -q "inet 192.0.2.1/24" "$T/out" && grep -q "GOT from-host$" "$T/out" &&
-	   grep -q "GOT from-guest$" "$T/host" && grep -q "GOT from-guest2" "$T/host2" &&
-	   grep -q "GOT from-host2" "$T/out"; then
-		pass "$name"
+	[ $rc -eq 0 ] && grep -q "inet 192.0.2.1/24" "$T/out" && grep -q "GOT from-host$" "$T/out" &&
+		grep -q "GOT from-guest$" "$T/host" && grep -q "GOT from-guest2" "$T/host2" &&
+		grep -q "GOT from-host2" "$T/out"
+}
+
+# passt_case NAME START NET-RUN-OPTS...: passt_try, with START (a function, or true) run before
+# each try. Debian 12's passt (2023-03-09) now and then leaves a connection's reply undelivered
+# (about 1 run in 10 here, never with its pcap on; the VMM's counters say whether the frame ever
+# reached us): one retry, and the first try's evidence goes to the log and the PASS line.
+passt_case() {
+	local name=$1 start=$2; shift 2
+	$start; passt_try "$@" && { pass "$name"; return; }
+	fail_log "$name"
+	$start; if passt_try "$@"; then
+		pass "$name (second try; the first failed: $B/tests/net/$name.first.log)"
+		grep -v "syslog" "$B/tests/net/$name.first.log" | tail -n 40 | sed 's/^/    first try: /'
 	else
-		fail "$name" "exit $rc"
+		fail "$name" "both tries failed (first: $B/tests/net/$name.first.log)"
 	fi
 }
 
+# The failing try's output, kept for the report.
+fail_log() {
+	local f
+	for f in "$T"/out "$T"/err "$T"/host "$T"/host2 "$T"/passt.log; do
+		[ -s "$f" ] && sed "s#^#$(basename "$f"): #" "$f"
+	done > "$B/tests/net/$1.first.log"
+}
+
+# krun_add_net_unixstream(path): a fresh one-off passt per try; it drops root to nobody before
+# binding its socket.
+passt_sock_start() {
+	[ -n "${PASST_PID:-}" ] && { kill "$PASST_PID" 2>/dev/null; wait "$PASST_PID" 2>/dev/null; }
+	rm -f "$T/passt/passt.sock"
+	passt -f -q -1 -s "$T/passt/passt.sock" -t 18082:8082 > "$T/passt.log" 2>&1 & PASST_PID=$!
+	for _ in $(seq 100); do [ -S "$T/passt/passt.sock" ] && break; sleep 0.1; done
+}
+
 case_net_passt() {
-	local pp
 	command -v passt >/dev/null || { skip net-passt "no passt (make deps)"; return; }
 	unshare -Ur true 2>/dev/null || { skip net-passt "no user namespaces here (passt sandboxes itself in one)"; return; }
 	uplink || { skip net-passt "no dummy interface for passt's uplink"; return; }
 	# krun_set_passt_fd: net-run starts "passt --fd" on a socket pair, as chroot_vm does.
-	passt_case net-passt-fd --passt "-t 18082:8082"
-	# krun_add_net_unixstream(path): passt drops root to nobody before binding its socket.
+	passt_case net-passt-fd true --passt "-t 18082:8082"
 	chmod o+x "$T" && mkdir -p "$T/passt" && chown nobody "$T/passt"
-	passt -f -q -1 -s "$T/passt/passt.sock" -t 18082:8082 > "$T/passt.log" 2>&1 & pp=$!
-	for _ in $(seq 100); do [ -S "$T/passt/passt.sock" ] && break; sleep 0.1; done
-	passt_case net-passt-unixstream --no-implicit --unixstream "$T/passt/passt.sock" --dhcp
-	kill $pp 2>/dev/null; wait $pp 2>/dev/null
+	passt_case net-passt-unixstream passt_sock_start --no-implicit --unixstream "$T/passt/passt.sock" --dhcp
+	kill "$PASST_PID" 2>/dev/null; wait "$PASST_PID" 2>/dev/null
 }
 
 # stream_peer_case NAME NET-RUN-OPTS...: passt's framing against a peer of ours, one frame each way.
