@@ -1,14 +1,14 @@
 /* bench/boot/bare-loader.c: the floor for the boot benchmark: loads a vmlinux + initramfs into a KVM VM and only runs the vCPU. */
 /*
- * No devices at all: no virtio, no console, no MP table, no CPUID filtering. Whatever a VMM
- * adds on top of this (device setup, exits it has to serve, its own start-up) is its cost.
- * The guest ends with an i8042 reset (reboot=k: 0xfe to port 0x64) or a triple fault
- * (reboot=t); both end the run. Prints one line with the exits it saw by reason and the
- * time from process start to the first KVM_RUN.
+ * No devices, no threads, no event loop: the boot state our VMM writes (the same code from src/vmm/x86_64:
+ * page tables, zero page, MP table, filtered CPUID, MSRs, registers), an in-kernel irqchip and PIT, and a
+ * KVM_RUN loop. Whatever our VMM adds on top of this (device setup, exits it serves, its own start-up) is
+ * its cost. The guest ends with an i8042 reset (reboot=k: 0xfe to port 0x64) or a triple fault
+ * (reboot=t); both end the run. It has no console, so the guest's own time to init is not seen. Prints
+ * one line with the exits it saw and the time from process start to the first KVM_RUN.
  *
- * Usage: bare-loader VMLINUX INITRD CMDLINE [MEM_MIB]
+ * Usage: bare-loader VMLINUX INITRD CMDLINE [MEM_MIB (64..3072, default 128)]
  */
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
@@ -22,26 +22,15 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Guest-physical layout, the Linux x86 boot protocol's usual low-memory spots. */
-#define GDT_ADDR	0x500
-#define ZERO_PAGE	0x7000
-#define PML4_ADDR	0x9000
-#define PDPT_ADDR	0xa000
-#define PD_ADDR		0xb000
-#define CMDLINE_ADDR	0x20000
-#define CMDLINE_MAX	0x10000
-#define EBDA_START	0x9fc00
-#define HIGH_MEM	0x100000
-
-/* boot_params offsets (arch/x86/include/uapi/asm/bootparam.h). */
-#define BP_E820_ENTRIES	0x1e8
-#define BP_HDR		0x1f1
-#define BP_E820_TABLE	0x2d0
+#include "vmm/mem.h"
+#include "vmm/x86_64/boot.h"
+#include "vmm/x86_64/cpu.h"
 
 struct bare {
 	int kvm, vm, vcpu;
 	uint8_t *ram;
 	size_t ram_size;
+	struct guest_mem mem;
 	struct kvm_run *run;
 	size_t run_size;
 };
@@ -54,173 +43,71 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* Bytes of the whole file, or NULL with errno set. */
+/* Bytes of the whole file (read, not mapped: a 9p mapping faults page by page), or NULL with errno set. */
 static void *slurp(const char *path, size_t *len)
 {
 	struct stat st;
-	void *p;
+	uint8_t *p = NULL;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return NULL;
-	if (fstat(fd, &st) < 0) {
-		close(fd);
-		return NULL;
+	if (fstat(fd, &st) == 0)
+		p = malloc(st.st_size ? st.st_size : 1);
+	for (off_t o = 0; p && o < st.st_size;) {
+		ssize_t r = pread(fd, p + o, st.st_size - o, o);
+
+		if (r <= 0) {
+			free(p);
+			p = NULL;
+			errno = r ? errno : EIO;
+			break;
+		}
+		o += r;
 	}
-	p = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
-	if (p == MAP_FAILED)
-		return NULL;
-	*len = st.st_size;
+	if (p)
+		*len = st.st_size;
 	return p;
 }
 
-/* Copies every PT_LOAD segment of a 64-bit vmlinux to its physical address; *entry = e_entry. */
-static int load_elf(struct bare *b, const uint8_t *img, size_t len, uint64_t *entry)
+/* The boot state our VMM writes (same code: page tables, zero page, MP table, CPUID, MSRs, registers). */
+static int setup_boot(struct bare *b, const uint8_t *kimg, size_t klen, const uint8_t *iimg, size_t ilen,
+		      const char *cmdline, uint64_t *entry)
 {
-	const Elf64_Ehdr *eh = (const void *)img;
-
-	if (len < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELFCLASS64)
-		return -ENOEXEC;
-	if (eh->e_phoff > len || eh->e_phnum > (len - eh->e_phoff) / sizeof(Elf64_Phdr))
-		return -ENOEXEC;
-	for (int i = 0; i < eh->e_phnum; i++) {
-		const Elf64_Phdr *ph = (const void *)(img + eh->e_phoff) + i;
-
-		if (ph->p_type != PT_LOAD)
-			continue;
-		if (ph->p_offset > len || ph->p_filesz > len - ph->p_offset || ph->p_filesz > ph->p_memsz ||
-		    ph->p_paddr > b->ram_size || ph->p_memsz > b->ram_size - ph->p_paddr)
-			return -E2BIG;
-		memcpy(b->ram + ph->p_paddr, img + ph->p_offset, ph->p_filesz);
-	}
-	*entry = eh->e_entry;
-	return 0;
-}
-
-static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
-static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
-static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
-
-static void add_e820(uint8_t *zp, uint64_t addr, uint64_t size)
-{
-	uint8_t n = zp[BP_E820_ENTRIES];
-	uint8_t *e = zp + BP_E820_TABLE + 20 * n;
-
-	put64(e, addr);
-	put64(e + 8, size);
-	put32(e + 16, 1);	/* E820_TYPE_RAM */
-	zp[BP_E820_ENTRIES] = n + 1;
-}
-
-/* Zero page: setup header fields the 64-bit entry reads, command line, initrd, e820. */
-static int write_boot_params(struct bare *b, const char *cmdline, uint64_t initrd, size_t initrd_len)
-{
-	uint8_t *zp = b->ram + ZERO_PAGE, *hdr = zp + BP_HDR;
-	size_t cl = strlen(cmdline) + 1;
-
-	if (cl > CMDLINE_MAX)
-		return -E2BIG;
-	memcpy(b->ram + CMDLINE_ADDR, cmdline, cl);
-	put16(hdr + 0x1fe - BP_HDR, 0xaa55);		/* boot_flag */
-	put32(hdr + 0x202 - BP_HDR, 0x53726448);	/* "HdrS" */
-	put16(hdr + 0x206 - BP_HDR, 0x020f);		/* version */
-	hdr[0x210 - BP_HDR] = 0xff;			/* type_of_loader: undefined */
-	hdr[0x211 - BP_HDR] = 0x01;			/* loadflags: LOADED_HIGH */
-	put32(hdr + 0x218 - BP_HDR, initrd);		/* ramdisk_image */
-	put32(hdr + 0x21c - BP_HDR, initrd_len);	/* ramdisk_size */
-	put32(hdr + 0x228 - BP_HDR, CMDLINE_ADDR);	/* cmd_line_ptr */
-	put32(hdr + 0x230 - BP_HDR, 0x1000000);		/* kernel_alignment */
-	put32(hdr + 0x238 - BP_HDR, cl - 1);		/* cmdline_size */
-	add_e820(zp, 0, EBDA_START);
-	add_e820(zp, HIGH_MEM, b->ram_size - HIGH_MEM);
-	return 0;
-}
-
-/* GDT (code 0x10, data 0x18 as the boot protocol names them) and 2 MiB identity pages for 1 GiB. */
-static void write_page_tables(struct bare *b)
-{
-	/* null, null, code (L=1), data, TSS (only so that TR holds a valid descriptor) */
-	uint64_t gdt[5] = { 0, 0, 0x00af9b000000ffffULL, 0x00cf93000000ffffULL, 0x008f89000000ffffULL };
-
-	memcpy(b->ram + GDT_ADDR, gdt, sizeof(gdt));
-	put64(b->ram + PML4_ADDR, PDPT_ADDR | 3);
-	put64(b->ram + PDPT_ADDR, PD_ADDR | 3);
-	for (uint64_t i = 0; i < 512; i++)
-		put64(b->ram + PD_ADDR + 8 * i, (i << 21) | 0x83);
-}
-
-/* kind: 'c' 64-bit code, 'd' data, 't' TSS (a system descriptor). */
-static void seg(struct kvm_segment *s, uint16_t sel, uint8_t type, char kind)
-{
-	*s = (struct kvm_segment){ .base = 0, .limit = 0xffffffff, .selector = sel, .type = type,
-				   .present = 1, .dpl = 0, .db = kind == 'd', .s = kind != 't',
-				   .l = kind == 'c', .g = 1 };
-}
-
-/* What firmware would have done and the kernel relies on: LINT0 = ExtINT (the PIC's timer reaches the
- * CPU), LINT1 = NMI, and MTRRs enabled with write-back as the default type (else all RAM is uncached). */
-static int setup_lapic_msrs(struct bare *b)
-{
-	struct kvm_lapic_state l;
-	uint32_t lvt0, lvt1;
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry e[1];
-	} m = { .hdr.nmsrs = 1, .e[0] = { .index = 0x2ff, .data = 0x806 } };
-
-	if (ioctl(b->vcpu, KVM_GET_LAPIC, &l) < 0)
-		return -errno;
-	memcpy(&lvt0, &l.regs[0x350], 4);
-	memcpy(&lvt1, &l.regs[0x360], 4);
-	lvt0 = (lvt0 & ~0x700U) | (7 << 8);
-	lvt1 = (lvt1 & ~0x700U) | (4 << 8);
-	memcpy(&l.regs[0x350], &lvt0, 4);
-	memcpy(&l.regs[0x360], &lvt1, 4);
-	if (ioctl(b->vcpu, KVM_SET_LAPIC, &l) < 0 || ioctl(b->vcpu, KVM_SET_MSRS, &m) != 1)
-		return -EIO;
-	return 0;
-}
-
-static int setup_vcpu(struct bare *b, uint64_t entry)
-{
-	struct kvm_sregs sr;
-	struct kvm_regs regs = { .rip = entry, .rsi = ZERO_PAGE, .rflags = 2, .rsp = 0x8ff0, .rbp = 0x8ff0 };
+	struct boot_info bi = { .ram_below_gap_end = b->ram_size, .cmdline = cmdline };
 	struct kvm_cpuid2 *cpuid;
-	int n = 256, ret = 0;
+	uint64_t end;
+	int ret;
 
-	cpuid = calloc(1, sizeof(*cpuid) + n * sizeof(struct kvm_cpuid_entry2));
-	if (!cpuid)
-		return -ENOMEM;
-	cpuid->nent = n;
-	if (ioctl(b->kvm, KVM_GET_SUPPORTED_CPUID, cpuid) < 0 || ioctl(b->vcpu, KVM_SET_CPUID2, cpuid) < 0)
-		ret = -errno;
-	free(cpuid);
+	ret = boot_load_elf(&b->mem, kimg, klen, entry, &end);
 	if (ret)
 		return ret;
-	if (ioctl(b->vcpu, KVM_GET_SREGS, &sr) < 0)
-		return -errno;
-	seg(&sr.cs, 0x10, 0xb, 'c');
-	seg(&sr.ds, 0x18, 0x3, 'd');
-	sr.es = sr.fs = sr.gs = sr.ss = sr.ds;
-	seg(&sr.tr, 0x20, 0xb, 't');
-	sr.gdt.base = GDT_ADDR;
-	sr.gdt.limit = 5 * 8 - 1;
-	sr.idt.base = GDT_ADDR + 5 * 8;		/* an empty IDT until the kernel loads its own */
-	sr.idt.limit = 7;
-	sr.cr3 = PML4_ADDR;
-	sr.cr4 |= 1 << 5;			/* PAE */
-	sr.cr0 |= 1 | (1u << 31);		/* PE | PG */
-	sr.efer |= (1 << 8) | (1 << 10);	/* LME | LMA */
-	if (ioctl(b->vcpu, KVM_SET_SREGS, &sr) < 0 || ioctl(b->vcpu, KVM_SET_REGS, &regs) < 0)
-		return -errno;
-	return setup_lapic_msrs(b);
+	/* At the top of RAM, clear of the kernel and its BSS. */
+	bi.initrd_gpa = (b->ram_size - ilen) & ~0xfffULL;
+	bi.initrd_size = ilen;
+	if (ilen > b->ram_size || bi.initrd_gpa < end)
+		return -E2BIG;
+	memcpy(b->ram + bi.initrd_gpa, iimg, ilen);
+	ret = boot_setup_tables(&b->mem);
+	if (!ret)
+		ret = boot_setup_params(&b->mem, &bi);
+	if (!ret)
+		ret = mptable_setup(&b->mem, 1);
+	if (!ret)
+		ret = cpu_get_supported_cpuid(b->kvm, &cpuid);
+	if (ret)
+		return ret;
+	cpu_filter_cpuid(cpuid, 0, 1, false);
+	ret = cpu_setup(b->vcpu, cpuid, *entry, true);
+	free(cpuid);
+	return ret;
 }
 
 /* VM, in-kernel irqchip and PIT (as our VMM has), RAM, one vCPU. */
 static int create_vm(struct bare *b)
 {
-	struct kvm_pit_config pit = { 0 };
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };	/* port 0x61 in KVM: the PIT calibration polls it */
 	struct kvm_userspace_memory_region r;
 
 	b->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -232,13 +119,18 @@ static int create_vm(struct bare *b)
 	if (ioctl(b->vm, KVM_SET_TSS_ADDR, 0xfffbd000) < 0 || ioctl(b->vm, KVM_CREATE_IRQCHIP, 0) < 0 ||
 	    ioctl(b->vm, KVM_CREATE_PIT2, &pit) < 0)
 		return -errno;
-	b->ram = mmap(NULL, b->ram_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	/* 2 MiB-aligned as our VMM's RAM, so both get the same nested-page faults where THP is on. */
+	b->ram = mmap(NULL, b->ram_size + (2 << 20), PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (b->ram == MAP_FAILED)
 		return -errno;
+	b->ram = (uint8_t *)(((uintptr_t)b->ram + (2 << 20) - 1) & ~(uintptr_t)((2 << 20) - 1));
 	r = (struct kvm_userspace_memory_region){ .slot = 0, .guest_phys_addr = 0,
 						  .memory_size = b->ram_size, .userspace_addr = (uintptr_t)b->ram };
 	if (ioctl(b->vm, KVM_SET_USER_MEMORY_REGION, &r) < 0)
 		return -errno;
+	if (gmem_add(&b->mem, 0, b->ram_size, b->ram))
+		return -EINVAL;
 	b->vcpu = ioctl(b->vm, KVM_CREATE_VCPU, 0);
 	if (b->vcpu < 0)
 		return -errno;
@@ -299,7 +191,7 @@ int main(int argc, char **argv)
 	struct bare b = { .kvm = -1, .vm = -1, .vcpu = -1 };
 	unsigned long counts[64] = { 0 };
 	size_t klen, ilen;
-	uint64_t entry, initrd;
+	uint64_t entry;
 	uint8_t *kimg, *iimg;
 	int ret;
 
@@ -308,6 +200,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	b.ram_size = (size_t)(argc > 4 ? atoi(argv[4]) : 128) << 20;
+	if (b.ram_size < (64 << 20) || b.ram_size > (3ULL << 30)) {
+		fprintf(stderr, "bare-loader: MEM_MIB must be 64..3072\n");
+		return 2;
+	}
 	kimg = slurp(argv[1], &klen);
 	iimg = slurp(argv[2], &ilen);
 	if (!kimg || !iimg) {
@@ -316,18 +212,7 @@ int main(int argc, char **argv)
 	}
 	ret = create_vm(&b);
 	if (!ret)
-		ret = load_elf(&b, kimg, klen, &entry);
-	/* At the top of RAM, clear of the kernel (loaded at 16 MiB, under 32 MiB with its BSS). */
-	initrd = (b.ram_size - ilen) & ~0xfffULL;
-	if (!ret && (ilen > b.ram_size || initrd < (32 << 20)))
-		ret = -E2BIG;
-	if (!ret) {
-		memcpy(b.ram + initrd, iimg, ilen);
-		write_page_tables(&b);
-		ret = write_boot_params(&b, argv[3], initrd, ilen);
-	}
-	if (!ret)
-		ret = setup_vcpu(&b, entry);
+		ret = setup_boot(&b, kimg, klen, iimg, ilen, argv[3], &entry);
 	if (!ret)
 		ret = run_vcpu(&b, t0, counts, &first_run);
 	if (ret) {

@@ -3,12 +3,12 @@
 # medians, ratios, VM exits by reason and start/exit costs, and writes build/bench/boot*.tsv. Run it inside
 # tests/harness/with-kvm (it mounts tracefs there). Asserts nothing.
 #
-# TEST_BOOT_RUNS (default 9) timed rounds; TEST_BOOT_PEERS (default "ours ours-nonet qemu"; add "bare" for the bare loader, which does not reach init yet).
+# TEST_BOOT_RUNS (default 9) timed rounds; TEST_BOOT_PEERS (default "ours ours-nonet qemu bare").
 set -u
 cd "$(dirname "$0")/../.."
 B=${BUILD:-build}
 N=${TEST_BOOT_RUNS:-9}
-PEERS=${TEST_BOOT_PEERS:-ours ours-nonet qemu}
+PEERS=${TEST_BOOT_PEERS:-ours ours-nonet qemu bare}
 VMLINUX=${TEST_VMLINUX:?the Makefile passes the cached vmlinux path}
 INITRD=$B/bench/boot/initramfs.cpio.gz
 OUT=$B/bench
