@@ -196,12 +196,34 @@ static int cpu_set_lapic(int fd)
 	return 0;
 }
 
+/*
+ * XCR0 = every state component CPUID 0xD.0 offers, the value Linux writes first. KVM derives
+ * CPUID 0xD.0 EBX (the XSAVE size for the enabled components) from the XCR0 it knows; where the
+ * guest's XSETBV never exits to KVM (the nested TCG VM of our tests), EBX stayed at the reset size,
+ * the guest's consistency check failed ("XSAVE consistency problem") and it ran without XSAVE
+ * (no AVX). Best effort: an XCR0 KVM refuses leaves the reset value.
+ */
+static void cpu_set_xcr0(int fd, const struct kvm_cpuid2 *c)
+{
+	struct kvm_xcrs x = { .nr_xcrs = 1 };
+
+	for (unsigned i = 0; i < c->nent; i++) {
+		const struct kvm_cpuid_entry2 *e = &c->entries[i];
+
+		if (e->function == 0xd && e->index == 0)
+			x.xcrs[0].value = e->eax | (uint64_t)e->edx << 32;
+	}
+	if (x.xcrs[0].value & 1)
+		ioctl(fd, KVM_SET_XCRS, &x);
+}
+
 int cpu_setup(int fd, const struct kvm_cpuid2 *cpuid, uint64_t entry, bool lapic)
 {
 	int ret;
 
 	if (ioctl(fd, KVM_SET_CPUID2, cpuid) < 0)
 		return -errno;
+	cpu_set_xcr0(fd, cpuid);
 	ret = cpu_set_msrs(fd);
 	if (!ret)
 		ret = cpu_set_sregs(fd);
