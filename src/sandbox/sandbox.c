@@ -18,6 +18,12 @@
 
 #ifdef __x86_64__
 #define SBX_MAX_NR 512		/* above every x86_64 syscall number */
+/*
+ * Stack of every VMM thread. Under 2 MiB, so a host with transparent huge pages "always" (Debian's
+ * default) cannot back it with a huge page: glibc's default 8 MiB stacks got 2 MiB resident each.
+ * Our deepest frames (FUSE, libslirp under glib) use tens of KiB.
+ */
+#define SBX_THREAD_STACK (1024 * 1024)
 
 static const int base_syscalls[] = {
 	/* logging: one write per line (util/log.c) */
@@ -271,11 +277,21 @@ int sbx_thread_create(pthread_t *t, const char *thread_name, const struct sbx_ro
 		      void *(*fn)(void *), void *arg)
 {
 	struct sbx_start s = { .thread_name = thread_name, .role = role, .fn = fn, .arg = arg };
+	pthread_attr_t attr;
 	int ret;
 
-	if (sem_init(&s.done, 0, 0) < 0)
-		return -errno;
-	ret = -pthread_create(t, NULL, sbx_thread_main, &s);
+	ret = -pthread_attr_init(&attr);
+	if (ret)
+		return ret;
+	ret = -pthread_attr_setstacksize(&attr, SBX_THREAD_STACK);
+	if (!ret && sem_init(&s.done, 0, 0) < 0)
+		ret = -errno;
+	if (ret) {
+		pthread_attr_destroy(&attr);
+		return ret;
+	}
+	ret = -pthread_create(t, &attr, sbx_thread_main, &s);
+	pthread_attr_destroy(&attr);
 	if (!ret) {
 		while (sem_wait(&s.done) < 0 && errno == EINTR)
 			;

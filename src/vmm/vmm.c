@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
@@ -328,6 +329,12 @@ int vmm_start_enter(struct krun_config *cfg)
 
 	if (!v)
 		return -ENOMEM;
+	/*
+	 * One malloc arena for the whole process (it is the VMM from here on): glibc gives each thread
+	 * that allocates an arena of its own, each holding its free memory apart (~130-260 KiB
+	 * resident apiece here); our threads allocate rarely, so they do not contend for it.
+	 */
+	mallopt(M_ARENA_MAX, 1);
 	v->cfg = cfg;
 	cmdline_init(&v->devices);
 	vmm_set_name();
