@@ -50,9 +50,9 @@ int gmem_read(const struct guest_mem *m, void *dst, gpa_t gpa, uint64_t len);
 int gmem_write(const struct guest_mem *m, gpa_t gpa, const void *src, uint64_t len);
 
 /*
- * Map the file at (path) private and writable, its length rounded up to (align_to);
- * the span past the file's last page is anonymous zeroes, so neither the VMM nor
- * KVM ever faults on it. 0 with *out and *size (the file's size), or -errno.
+ * Read the file at (path) into a private writable anonymous mapping, its length
+ * rounded up to (align_to) with zeroes past the file's end. 0 with *out and *size
+ * (the file's size), or -errno (-EIO if the file shrank while being read).
  */
 int gmem_map_file(const char *path, void **out, size_t *size, size_t align_to);
 
