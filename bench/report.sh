@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/report.sh: turns the benches' tsv files in build/bench/ into build/bench/report.md with PNG plots (gnuplot).
 # Reads boot.tsv and boot-exits.tsv (bench/boot/peers.sh), fuse.tsv (bench/fuse), net.tsv (bench/net.sh),
-# vsock.tsv (bench/vsock.sh), footprint.tsv (bench/footprint.sh); a missing file is named in the report.
+# vsock.tsv (bench/vsock.sh), footprint.tsv and footprint-maps.tsv (bench/footprint.sh), vmm-cost.tsv
+# (bench/boot/vmm-cost.sh); a missing file is named in the report.
 set -u
 cd "$(dirname "$0")/.."
 B=${BUILD:-build}
@@ -78,6 +79,13 @@ section() { # section TITLE FILE PNG YLABEL COL...: heading, plot, table (or why
 	NOTABLE= section "Filesystem workloads in the guest" "$D/fuse-guest.tsv" fuse-guest.png "as in the table" 4 5 6 7
 	XTIC='strcol(1)." ".strcol(2)' section "Network throughput (MB/s)" "$D/net.tsv" net.png "MB/s" 3
 	XTIC='strcol(1)." ".strcol(2)' section "vsock throughput (MiB/s)" "$D/vsock.tsv" vsock.png "MiB/s" 3
+	NOTABLE= section "Our VMM's own cost around a boot (ms, nested VM)" "$D/vmm-cost.tsv" vmm-cost.png "ms" 2 3
 	section "Footprint" "$D/footprint.tsv" footprint.png "MiB" 2
+	if [ -s "$D/footprint-maps.tsv" ]; then
+		echo "VMM overhead RSS by mapping (bench/footprint.sh; file-backed pages of shared libraries included):"
+		echo
+		md_table "$D/footprint-maps.tsv"
+		echo
+	fi
 } > "$R"
 echo "bench report: $R"

@@ -34,15 +34,18 @@ echo 16384 > $TR/buffer_size_kb
 one() { # one CPUS MIB: "enter_ms reset_ms" of one boot
 	echo > $TR/trace
 	echo 1 > $TR/tracing_on
-	timeout -k 5 300 "$B/tests/e2e/krun-run" --cpus "$1" --mem "$2" --kernel "$VMLINUX" --initrd "$INITRD" \
-		--cmdline "reboot=k panic=-1 console=hvc0 quiet rdinit=/init no-kvmapf" > /dev/null 2>&1 < /dev/null
+	"$B/tests/e2e/krun-run" --cpus "$1" --mem "$2" --kernel "$VMLINUX" --initrd "$INITRD" \
+		--cmdline "reboot=k panic=-1 console=hvc0 quiet rdinit=/init no-kvmapf" > /dev/null 2>&1 < /dev/null &
+	local pid=$!
+	wait $pid
 	echo 0 > $TR/tracing_on
-	awk '
+	# The VMM renames its main thread: its exit is the sched_process_exit of the process id.
+	awk -v pid="$pid" '
 		function ts(   i) { for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+\.[0-9]+:$/) return substr($i, 1, length($i) - 1) + 0 }
 		/ start_enter:/ && !s { s = ts() }
 		/ kvm_entry:/ && s && !e { e = ts() }
 		/ kvm_exit:/ { last = ts() }
-		/sched_process_exit:.*comm=krun-run/ { x = ts() }
+		/sched_process_exit:/ && $0 ~ (" pid=" pid " ") { x = ts() }
 		END { if (s && e && x) printf "%.2f %.2f\n", (e - s) * 1000, (x - last) * 1000; else print "- -" }' $TR/trace
 }
 median() { printf '%s\n' "$@" | grep -v -- - | sort -n | awk '{a[NR]=$1} END { if (NR) print a[int((NR+1)/2)]; else print "-" }'; }
