@@ -364,8 +364,7 @@ static const struct vdev_ops vtcon_ops = {
 	.name = "virtio-console",
 	.device_id = VIRTIO_ID_CONSOLE,
 	.queue_max_size = VTCON_QUEUE_SIZE,
-	.features = VIRTIO_BIT(VIRTIO_CONSOLE_F_SIZE) | VIRTIO_BIT(VIRTIO_CONSOLE_F_MULTIPORT) |
-		    VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX),
+	.features = VIRTIO_BIT(VIRTIO_CONSOLE_F_SIZE) | VIRTIO_BIT(VIRTIO_CONSOLE_F_MULTIPORT),
 	.config_size = sizeof(struct virtio_console_config),
 	.config_read = vtcon_config_read,
 	.reset = vtcon_reset,
