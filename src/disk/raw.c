@@ -76,7 +76,9 @@ static int raw_flush(struct disk *d)
 
 static int raw_write_zero_buf(struct disk_raw *r, uint64_t off, uint64_t len)
 {
-	void *zero = calloc(1, RAW_ZERO_CHUNK);
+	/* No bigger than the range: zeroing a 1 MiB chunk cost more than writing a few sectors. */
+	size_t size = len < RAW_ZERO_CHUNK ? len : RAW_ZERO_CHUNK;
+	void *zero = calloc(1, size ? size : 1);
 	int ret = 0;
 
 	if (!zero)
