@@ -109,7 +109,8 @@ static void vtcon_ctrl(struct vtcon *c, unsigned id, uint16_t event, uint16_t va
 	}
 	m = &c->pending[c->nr_pending++];
 	memcpy(m->buf, &hdr, sizeof(hdr));
-	memcpy(m->buf + sizeof(hdr), extra, extra_len);
+	if (extra_len)	/* extra may be NULL: memcpy's arguments must not be, even for 0 bytes */
+		memcpy(m->buf + sizeof(hdr), extra, extra_len);
 	m->len = sizeof(hdr) + extra_len;
 	vtcon_send_pending(c);
 }

@@ -294,13 +294,16 @@ static int l2_load(struct disk_qcow2 *q, uint64_t off, struct l2_slot **out)
 	if (off & (q->cluster_size - 1))
 		return qcow2_corrupt("unaligned L2 table");
 	for (unsigned i = 0; i < QCOW2_L2_CACHE; i++) {
-		if (q->l2c[i].off == off) {
+		if (q->l2c[i].table && q->l2c[i].off == off) {
 			*out = &q->l2c[i];
 			return 0;
 		}
 	}
 	s = &q->l2c[q->l2_clock++ % QCOW2_L2_CACHE];
 	s->off = 0;
+	/* Slots get their table on first use: most opens touch a few L2 tables, not 32. */
+	if (!s->table && !(s->table = malloc(q->cluster_size)))
+		return -ENOMEM;
 	ret = pread_full(q->fd, s->table, q->cluster_size, off);
 	if (ret)
 		return ret == -ENODATA ? qcow2_corrupt("L2 table past the end") : ret;
@@ -899,9 +902,6 @@ static int qcow2_read_table(int fd, uint64_t off, uint64_t entries, uint64_t **o
 
 static int qcow2_alloc_buffers(struct disk_qcow2 *q)
 {
-	for (unsigned i = 0; i < QCOW2_L2_CACHE; i++)
-		if (!(q->l2c[i].table = malloc(q->cluster_size)))
-			return -ENOMEM;
 	q->cbuf = malloc(q->cluster_size);
 	q->zbuf = malloc(2 * q->cluster_size);
 	q->dbuf = malloc(q->cluster_size);
@@ -1012,7 +1012,7 @@ static int qcow2_open_depth(const struct disk_cfg *cfg, unsigned depth, struct d
 {
 	struct disk_qcow2 *q = calloc(1, sizeof(*q));
 	struct qcow2_hdr h;
-	uint8_t *b = NULL;
+	uint8_t hb[104 + 1], *b = NULL;
 	int ret;
 
 	if (!q)
@@ -1021,15 +1021,18 @@ static int qcow2_open_depth(const struct disk_cfg *cfg, unsigned depth, struct d
 	ret = disk_open_fd(cfg->path, cfg->read_only, false, &q->fd);
 	if (ret)
 		goto err;
-	/* The header and its extensions live in the first cluster (at most 2 MiB). */
-	b = calloc(1, 1u << 21);
-	ret = b ? 0 : -ENOMEM;
+	ret = pread_full(q->fd, hb, sizeof(hb), 0);
 	if (!ret)
-		ret = pread_full(q->fd, b, 104 + 1, 0);
-	if (!ret)
-		ret = qcow2_parse_header(b, &h);
+		ret = qcow2_parse_header(hb, &h);
 	if (!ret)
 		ret = qcow2_check_header(&h, !cfg->read_only, cfg->path);
+	/*
+	 * The header's extensions live in the rest of the first cluster. Sized
+	 * to the cluster and not zeroed: the read fills all of it or fails (a
+	 * 2 MiB calloc per open was most of an open's cost).
+	 */
+	if (!ret && !(b = malloc(1u << h.cluster_bits)))
+		ret = -ENOMEM;
 	if (!ret && (ret = pread_full(q->fd, b, 1u << h.cluster_bits, 0)) == -ENODATA)
 		ret = -EINVAL;
 	if (!ret)

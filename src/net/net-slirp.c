@@ -556,13 +556,17 @@ static const int net_slirp_sbx_syscalls[] = {
 	__NR_socket, __NR_connect, __NR_bind, __NR_listen, __NR_accept, __NR_accept4,
 	__NR_shutdown, __NR_getsockopt, __NR_setsockopt, __NR_getsockname, __NR_getpeername,
 	__NR_recvfrom, __NR_recvmsg, __NR_sendto, __NR_sendmsg, __NR_fcntl,
-	/* the DNS forwarder reads /etc/resolv.conf on first use and when it changes */
-	__NR_openat, __NR_fstat, __NR_newfstatat, __NR_stat, __NR_lseek,
+	/* the DNS forwarder reads /etc/resolv.conf on first use and when it changes (openat: below) */
+	__NR_fstat, __NR_newfstatat, __NR_stat, __NR_lseek,
 	/* glib: random numbers for DNS/DHCP ids */
 	__NR_getrandom,
 };
 static const unsigned long net_slirp_sbx_ioctls[] = { FIONREAD, FIONBIO };
-const struct sbx_list net_slirp_sbx = SBX_LIST("net-slirp", net_slirp_sbx_syscalls, net_slirp_sbx_ioctls);
+/* Files are only ever read (resolv.conf): openat to read only. */
+const struct sbx_list net_slirp_sbx = {
+	.name = "net-slirp", .syscalls = net_slirp_sbx_syscalls, .nr_syscalls = SBX_N(net_slirp_sbx_syscalls),
+	.ioctls = net_slirp_sbx_ioctls, .nr_ioctls = SBX_N(net_slirp_sbx_ioctls), .openat_read_only = true,
+};
 #else
 const struct sbx_list net_slirp_sbx = { .name = "net-slirp" };
 #endif

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -17,12 +18,13 @@
 
 struct net_unixstream {
 	struct net_backend b;
-	/* The rest of a frame the socket did not take at once (at most one frame). */
-	uint8_t tx[STREAM_BUF];
 	size_t tx_off, tx_len;
+	size_t rx_off, rx_len;
+	/* Buffers last: creation zeroes only what precedes them (200 KiB nobody reads unwritten). */
+	/* The rest of a frame the socket did not take at once (at most one frame): [tx_off, tx_len). */
+	uint8_t tx[STREAM_BUF];
 	/* Bytes read but not yet handed out: [rx_off, rx_len). */
 	uint8_t rx[2 * STREAM_BUF];
-	size_t rx_off, rx_len;
 };
 
 static struct net_unixstream *to_stream(struct net_backend *b)
@@ -197,11 +199,12 @@ static int stream_connect(const char *path)
 
 int net_unixstream_create(const char *path, int fd, struct net_backend **out)
 {
-	struct net_unixstream *s = calloc(1, sizeof(*s));
+	struct net_unixstream *s = malloc(sizeof(*s));
 	int ret;
 
 	if (!s)
 		return -ENOMEM;
+	memset(s, 0, offsetof(struct net_unixstream, tx));
 	s->b = (struct net_backend){ .ops = &unixstream_ops, .fd = -1 };
 	s->b.fd = path ? stream_connect(path) : fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (s->b.fd < 0) {

@@ -2,6 +2,7 @@
 #include "sandbox/sandbox.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <semaphore.h>
@@ -17,6 +18,7 @@
 #include "util/log.h"
 
 #ifdef __x86_64__
+#define SBX_OPEN_WRITE_FLAGS	((uint32_t)(O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND | (O_TMPFILE & ~O_DIRECTORY)))
 #define SBX_MAX_NR 512		/* above every x86_64 syscall number */
 /*
  * Stack of every VMM thread. Under 2 MiB, so a host with transparent huge pages "always" (Debian's
@@ -185,6 +187,17 @@ static int sbx_add_list(scmp_filter_ctx ctx, const struct sbx_list *l)
 	for (size_t i = 0; i < l->nr_ioctls; i++) {
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, __NR_ioctl, 1,
 				       SCMP_A1_32(SCMP_CMP_EQ, (uint32_t)l->ioctls[i]));
+		if (ret && ret != -EEXIST)
+			return ret;
+	}
+	/*
+	 * The path is a pointer seccomp cannot follow, but the flags are a value:
+	 * such a thread can read files, never create, truncate or write one.
+	 * (O_RDONLY | O_TRUNC truncates on Linux; O_TMPFILE without O_DIRECTORY's bit.)
+	 */
+	if (l->openat_read_only) {
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, __NR_openat, 1,
+				       SCMP_A2_32(SCMP_CMP_MASKED_EQ, SBX_OPEN_WRITE_FLAGS, 0));
 		if (ret && ret != -EEXIST)
 			return ret;
 	}

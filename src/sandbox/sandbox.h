@@ -19,6 +19,8 @@ struct sbx_list {
 	size_t nr_syscalls;
 	const unsigned long *ioctls;
 	size_t nr_ioctls;
+	/* openat only to read: access mode O_RDONLY, none of O_CREAT, O_TRUNC, O_APPEND, O_TMPFILE. */
+	bool openat_read_only;
 };
 
 #define SBX_N(a) (sizeof(a) / sizeof((a)[0]))

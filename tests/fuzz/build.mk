@@ -3,7 +3,7 @@
 # target pulls in only the objects it needs. `make fuzz FUZZ_SECONDS=N` runs every target.
 FUZZ_CC		?= clang
 FUZZ_SECONDS	?= 60
-FUZZ_NAMES	:= fuse virtqueue init-config cmdline vsock blk net
+FUZZ_NAMES	:= fuse virtqueue init-config cmdline vsock blk blk-req net
 FUZZ_BINS	:= $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz-%)
 FUZZ_SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_CFLAGS	:= -std=gnu11 -g -O1 -D_GNU_SOURCE -Iinclude -Isrc -I. -Iinit -pthread -MMD -MP \

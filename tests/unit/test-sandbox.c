@@ -5,6 +5,7 @@
 #include <semaphore.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <termios.h>
 
@@ -19,6 +20,11 @@ static const int read_only_syscalls[] = { __NR_read };
 static const struct sbx_list read_list = SBX_SYSCALLS("read", read_only_syscalls);
 static const struct sbx_list *const lists[] = { &read_list };
 static const struct sbx_role role = { "test-role", lists, SBX_N(lists) };
+/* The same, and openat to read only (as the libslirp thread has it). */
+static const struct sbx_list open_list = { .name = "open-read", .openat_read_only = true };
+static const struct sbx_list *const open_lists[] = { &read_list, &open_list };
+static const struct sbx_role open_role = { "test-role", open_lists, SBX_N(open_lists) };
+static const struct sbx_role *child_role = &role;
 
 static void *note_tid(void *arg)
 {
@@ -92,7 +98,7 @@ static int in_filtered_child(void (*fn)(void), char *log, size_t size)
 		close(p[0]);
 		unsetenv("KRUN_SANDBOX");
 		log_configure(p[1], LOG_ERROR, 2);
-		if (sbx_prepare(-1, -1) || sbx_enter(&role))
+		if (sbx_prepare(-1, -1) || sbx_enter(child_role))
 			_exit(1);
 		fn();
 		_exit(0);
@@ -144,6 +150,57 @@ static void test_ioctl_by_number(void)
 	CHECK(strstr(log, "forbidden syscall ioctl (16)") != NULL);
 }
 
+static void open_read(void)
+{
+	_exit(open("/proc/self/status", O_RDONLY | O_CLOEXEC) >= 0 ? 0 : 2);
+}
+
+static const char *open_path;
+
+static void open_create(void)
+{
+	open(open_path, O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
+}
+
+static void open_trunc(void)
+{
+	open(open_path, O_RDONLY | O_TRUNC | O_CLOEXEC);
+}
+
+static void open_write(void)
+{
+	open(open_path, O_WRONLY | O_CLOEXEC);
+}
+
+static void open_rdwr(void)
+{
+	open(open_path, O_RDWR | O_CLOEXEC);
+}
+
+/* openat_read_only: opening to read passes; creating, truncating or writing ends the process. */
+static void test_openat_read_only(void)
+{
+	char log[512], path[] = "/tmp/krun-sbx-open-XXXXXX";
+	void (*const forbidden[])(void) = { open_create, open_trunc, open_write, open_rdwr };
+	int fd = mkstemp(path);
+	struct stat st;
+
+	CHECK(fd >= 0 && write(fd, "x", 1) == 1);
+	close(fd);
+	open_path = path;
+	child_role = &open_role;
+	CHECK_EQ(in_filtered_child(open_read, log, sizeof(log)), 0);
+	for (size_t i = 0; i < SBX_N(forbidden); i++) {
+		CHECK_EQ(in_filtered_child(forbidden[i], log, sizeof(log)), SBX_EXIT_STATUS);
+		CHECK(strstr(log, "forbidden syscall openat (257)") != NULL);
+	}
+	child_role = &role;
+	/* Without the flag, no openat at all. */
+	CHECK_EQ(in_filtered_child(open_read, log, sizeof(log)), SBX_EXIT_STATUS);
+	CHECK(stat(path, &st) == 0 && st.st_size == 1);	/* O_TRUNC did not run */
+	unlink(path);
+}
+
 /* glibc runs setuid()/setgid() on every thread: already filtered workers must let it through. */
 static void test_setxid_to_configured_ids(void)
 {
@@ -170,5 +227,6 @@ TEST_MAIN_BEGIN("sandbox")
 	RUN(test_off);
 	RUN(test_forbidden_syscall);
 	RUN(test_ioctl_by_number);
+	RUN(test_openat_read_only);
 	RUN(test_setxid_to_configured_ids);
 TEST_MAIN_END()
