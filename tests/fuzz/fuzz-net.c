@@ -16,6 +16,7 @@
 #include "util/log.h"
 #include "virtio/transport-mmio.h"
 #include "vmm/event.h"
+#include "../common/vdriver.h"
 
 /*
  * Per input: a fresh device over a socket pair (the harness is passt), the
@@ -35,7 +36,7 @@
 #define QSIZE		64
 #define Q_RX		0
 #define Q_TX		1
-#define QBASE(q)	((uint64_t)(q) * 0x4000)
+#define QBASE(q)	VDRV_DESC(q)
 #define BUF_BASE	0x10000
 #define HDR_LEN		12
 
@@ -57,30 +58,9 @@ static bool mrg;
 static uint8_t wire[4 + NET_MAX_FRAME];	/* the peer's view of the device's stream */
 static size_t wire_len;
 
-static void w32(uint64_t off, uint32_t v)
-{
-	vmmio_write(mmio, off, &v, 4);
-}
-
 static void driver_init(uint64_t features)
 {
-	w32(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-	w32(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	w32(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)features);
-	w32(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	w32(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(features >> 32));
-	w32(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
-				VIRTIO_CONFIG_S_FEATURES_OK);
-	for (unsigned q = 0; q < 2; q++) {
-		w32(VIRTIO_MMIO_QUEUE_SEL, q);
-		w32(VIRTIO_MMIO_QUEUE_NUM, QSIZE);
-		w32(VIRTIO_MMIO_QUEUE_DESC_LOW, QBASE(q));
-		w32(VIRTIO_MMIO_QUEUE_AVAIL_LOW, QBASE(q) + 0x1000);
-		w32(VIRTIO_MMIO_QUEUE_USED_LOW, QBASE(q) + 0x2000);
-		w32(VIRTIO_MMIO_QUEUE_READY, 1);
-	}
-	w32(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
-				VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
+	vdrv_init(mmio, features, 2, QSIZE);
 }
 
 static void start(uint64_t features)

@@ -15,6 +15,7 @@
 #include "util/log.h"
 #include "virtio/transport-mmio.h"
 #include "vmm/event.h"
+#include "../common/vdriver.h"
 
 /*
  * One device for the whole run, reset (Status 0) at the start of every input,
@@ -24,7 +25,7 @@
  */
 #define MEM_SIZE	(1u << 20)
 #define QSIZE		64
-#define QBASE(q)	((uint64_t)(q) * 0x4000)
+#define QBASE(q)	VDRV_DESC(q)
 #define TXBUF(i)	(0x10000 + (uint64_t)(i) * 0x2000)	/* 16 slots of 8 KiB */
 #define RXBUF(i)	(0x40000 + (uint64_t)(i) * 0x2000)	/* QSIZE slots of 8 KiB */
 #define HDR		sizeof(struct virtio_vsock_hdr)
@@ -79,21 +80,7 @@ static unsigned count_fds(bool show)
 
 static void drv_init(void)
 {
-	w32(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-	w32(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	w32(VIRTIO_MMIO_DRIVER_FEATURES, 1);
-	w32(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
-				VIRTIO_CONFIG_S_FEATURES_OK);
-	for (unsigned q = 0; q < 3; q++) {
-		w32(VIRTIO_MMIO_QUEUE_SEL, q);
-		w32(VIRTIO_MMIO_QUEUE_NUM, QSIZE);
-		w32(VIRTIO_MMIO_QUEUE_DESC_LOW, QBASE(q));
-		w32(VIRTIO_MMIO_QUEUE_AVAIL_LOW, QBASE(q) + 0x1000);
-		w32(VIRTIO_MMIO_QUEUE_USED_LOW, QBASE(q) + 0x2000);
-		w32(VIRTIO_MMIO_QUEUE_READY, 1);
-	}
-	w32(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
-				VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
+	vdrv_init(mmio, 1ULL << VIRTIO_F_VERSION_1, 3, QSIZE);
 	tx_idx = rx_idx = rx_seen = 0;
 }
 

@@ -15,6 +15,7 @@
 #include "util/log.h"
 #include "virtio/transport-mmio.h"
 #include "vmm/event.h"
+#include "../common/vdriver.h"
 
 #define MEM_SIZE	(1u << 20)
 #define QSIZE		64
@@ -35,7 +36,7 @@ static bool csum_backend;		/* setup() marks the backend's frames checksum-verifi
 
 static uint64_t ring_base(unsigned q)
 {
-	return q * 0x4000;
+	return VDRV_DESC(q);
 }
 
 static void w32(uint64_t off, uint32_t v)
@@ -45,23 +46,7 @@ static void w32(uint64_t off, uint32_t v)
 
 static void driver_init(uint64_t features)
 {
-	w32(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-	w32(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	w32(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)features);
-	w32(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	w32(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(features >> 32));
-	w32(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
-				VIRTIO_CONFIG_S_FEATURES_OK);
-	for (unsigned q = 0; q < 2; q++) {
-		w32(VIRTIO_MMIO_QUEUE_SEL, q);
-		w32(VIRTIO_MMIO_QUEUE_NUM, QSIZE);
-		w32(VIRTIO_MMIO_QUEUE_DESC_LOW, ring_base(q));
-		w32(VIRTIO_MMIO_QUEUE_AVAIL_LOW, ring_base(q) + 0x1000);
-		w32(VIRTIO_MMIO_QUEUE_USED_LOW, ring_base(q) + 0x2000);
-		w32(VIRTIO_MMIO_QUEUE_READY, 1);
-	}
-	w32(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
-				VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
+	vdrv_init(t, features, 2, QSIZE);
 }
 
 static void setup(uint64_t drop_features)

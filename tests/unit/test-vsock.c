@@ -19,6 +19,7 @@
 #include "virtio/transport-mmio.h"
 #include "vmm/event.h"
 #include "vsock/conn.h"
+#include "../common/vdriver.h"
 
 /* ---- API rules (upstream v1.19 errors; TSI bits -ENOTSUP until TSI exists) ---- */
 
@@ -129,7 +130,7 @@ static void test_iov_slice(void)
 
 #define MEM_SIZE	(4u << 20)
 #define QSIZE		64
-#define QBASE(q)	((uint64_t)(q) * 0x4000)
+#define QBASE(q)	VDRV_DESC(q)
 #define TXBUF(i)	(0x20000 + (uint64_t)(i) * 0x11000)	/* 64 KiB + header each: 16 of them */
 #define RXBUF(i)	(0x200000 + (uint64_t)(i) * 0x2000)
 #define RXBUF_LEN	(44 + 4096)
@@ -152,21 +153,7 @@ static void w32(uint64_t off, uint32_t v)
 
 static void drv_init(void)
 {
-	w32(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-	w32(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	w32(VIRTIO_MMIO_DRIVER_FEATURES, 1);	/* VERSION_1 */
-	w32(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
-				VIRTIO_CONFIG_S_FEATURES_OK);
-	for (unsigned q = 0; q < 3; q++) {
-		w32(VIRTIO_MMIO_QUEUE_SEL, q);
-		w32(VIRTIO_MMIO_QUEUE_NUM, QSIZE);
-		w32(VIRTIO_MMIO_QUEUE_DESC_LOW, QBASE(q));
-		w32(VIRTIO_MMIO_QUEUE_AVAIL_LOW, QBASE(q) + 0x1000);
-		w32(VIRTIO_MMIO_QUEUE_USED_LOW, QBASE(q) + 0x2000);
-		w32(VIRTIO_MMIO_QUEUE_READY, 1);
-	}
-	w32(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
-				VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
+	vdrv_init(mmio, 1ULL << VIRTIO_F_VERSION_1, 3, QSIZE);
 	tx_idx = rx_idx = rx_seen = 0;
 }
 
