@@ -126,6 +126,13 @@ static void driver_init(struct vmmio *m, uint64_t features)
 	w32(m, VIRTIO_MMIO_STATUS, s | VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
 }
 
+/* libFuzzer returns from its driver at the end of a run: leave no scratch directory behind. */
+static void remove_scratch(void)
+{
+	unlink(img);
+	rmdir(dir);
+}
+
 static void setup(void)
 {
 	const char *tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
@@ -138,6 +145,7 @@ static void setup(void)
 	if (!mkdtemp(dir))
 		abort();
 	snprintf(img, sizeof(img), "%s/disk.img", dir);
+	atexit(remove_scratch);
 	for (unsigned i = 0; i < DISK_BYTES; i++)
 		pattern[i] = (uint8_t)(i * 13 + (i >> 9) + 1);
 	img_fd = open(img, O_CREAT | O_RDWR | O_TRUNC | O_CLOEXEC, 0644);

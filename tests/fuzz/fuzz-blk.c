@@ -81,6 +81,14 @@ static void show_fds(void)
 	}
 }
 
+/* libFuzzer returns from its driver at the end of a run: leave no scratch directory behind. */
+static void remove_scratch(void)
+{
+	unlink(img);
+	unlink(base);
+	rmdir(dir);
+}
+
 static void setup(void)
 {
 	const char *tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
@@ -93,6 +101,7 @@ static void setup(void)
 		abort();
 	snprintf(img, sizeof(img), "%s/disk.img", dir);
 	snprintf(base, sizeof(base), "%s/base.raw", dir);
+	atexit(remove_scratch);
 	for (unsigned i = 0; i < BASE_SIZE; i++)
 		base_bytes[i] = (uint8_t)(i * 7 + (i >> 9));
 	fd = open(base, O_CREAT | O_WRONLY | O_TRUNC, 0644);
