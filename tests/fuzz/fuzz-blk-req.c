@@ -20,6 +20,7 @@
 #include "libkrun.h"
 #include "util/log.h"
 #include "virtio/transport-mmio.h"
+#include "../common/vdriver.h"
 
 /*
  * Input: u8 setup (bit 0: the read-only disk, bit 1: EVENT_IDX, bit 2:
@@ -44,9 +45,9 @@
  */
 #define MEM_SIZE	(4u << 20)
 #define QSIZE		64
-#define DESC_GPA	0x0
-#define AVAIL_GPA	0x1000
-#define USED_GPA	0x2000
+#define DESC_GPA	VDRV_DESC(0)
+#define AVAIL_GPA	VDRV_AVAIL(0)
+#define USED_GPA	VDRV_USED(0)
 #define INDIRECT_GPA	0x3000
 #define BUF_BASE	0x4000
 #define DISK_BYTES	(256u << 10)
@@ -100,30 +101,11 @@ static struct vtblk *fuzz_vtblk_new(struct disk *disk)
 	return b;
 }
 
-static void w32(struct vmmio *m, uint64_t off, uint32_t v)
-{
-	vmmio_write(m, off, &v, 4);
-}
-
 /* Reset, then bring the queue up with (features): the path a guest's driver takes. */
 static void driver_init(struct vmmio *m, uint64_t features)
 {
-	const uint32_t s = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER;
-
-	w32(m, VIRTIO_MMIO_STATUS, 0);
-	w32(m, VIRTIO_MMIO_STATUS, s);
-	w32(m, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	w32(m, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)features);
-	w32(m, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	w32(m, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(features >> 32));
-	w32(m, VIRTIO_MMIO_STATUS, s | VIRTIO_CONFIG_S_FEATURES_OK);
-	w32(m, VIRTIO_MMIO_QUEUE_SEL, 0);
-	w32(m, VIRTIO_MMIO_QUEUE_NUM, QSIZE);
-	w32(m, VIRTIO_MMIO_QUEUE_DESC_LOW, DESC_GPA);
-	w32(m, VIRTIO_MMIO_QUEUE_AVAIL_LOW, AVAIL_GPA);
-	w32(m, VIRTIO_MMIO_QUEUE_USED_LOW, USED_GPA);
-	w32(m, VIRTIO_MMIO_QUEUE_READY, 1);
-	w32(m, VIRTIO_MMIO_STATUS, s | VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
+	vdrv_w32(m, VIRTIO_MMIO_STATUS, 0);
+	vdrv_init(m, features, 1, QSIZE);
 }
 
 /* libFuzzer returns from its driver at the end of a run: leave no scratch directory behind. */
