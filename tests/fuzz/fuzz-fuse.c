@@ -232,6 +232,7 @@ static struct fuse_srv *make_server(uint8_t mode)
 {
 	struct fuse_srv_config cfg = {
 		.root_dir = share, .read_only = mode & 1, .dax_window_size = mode & 2 ? DAX_WINDOW : 0,
+		.cache = mode & 4 ? FUSE_SRV_CACHE_ALWAYS : FUSE_SRV_CACHE_AUTO,
 		.max_objects = 256,
 		.cb = { .setup_mapping = cb_map, .remove_mapping = cb_unmap, .exit_code = cb_exit },
 	};
@@ -245,7 +246,12 @@ static struct fuse_srv *make_server(uint8_t mode)
 	must(fuse_srv_add_overlay_dir(srv, "ovl", 0755) == 0, "overlay dir");
 	must(fuse_srv_add_overlay_file(srv, "init.krun", init_blob, sizeof(init_blob) - 1, 0755, true) == 0,
 	     "overlay file");
-	must(fuse_srv_add_overlay_file(srv, "ovl/f", init_blob, 4, 0644, false) == 0, "overlay file");
+	/* Mode 4 is the root share a guest gets: cache=always, no-open, no writable overlay file. */
+	if (!(mode & 4))
+		must(fuse_srv_add_overlay_file(srv, "ovl/f", init_blob, 4, 0644, false) == 0,
+		     "overlay file");
+	else
+		init.flags |= FUSE_NO_OPEN_SUPPORT | FUSE_NO_OPENDIR_SUPPORT | FUSE_WRITEBACK_CACHE;
 	memcpy(reqbuf, &h, sizeof(h));
 	memcpy(reqbuf + sizeof(h), &init, sizeof(init));
 	send_req(srv, h.len, 1);
@@ -253,15 +259,15 @@ static struct fuse_srv *make_server(uint8_t mode)
 }
 
 /*
- * Creating a server costs more than most requests (its tables), so the four
- * (read-only x DAX) servers live until the next reset of the share: an input
+ * Creating a server costs more than most requests (its tables), so the five
+ * servers (read-only x DAX, and the cache=always no-open root share) live until the next reset of the share: an input
  * may see nodes and handles left by earlier ones, as a guest's requests do.
  */
-static struct fuse_srv *servers[4];
+static struct fuse_srv *servers[5];
 
 static void reset_all(void)
 {
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 5; i++) {
 		if (servers[i])
 			fuse_srv_destroy(servers[i]);
 		servers[i] = NULL;
@@ -282,7 +288,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		setup();
 	if (++inputs % RESET_EVERY == 0)
 		reset_all();
-	mode = fuzz_u8(&in) & 3;
+	mode = fuzz_u8(&in) % 5;
 	if (!servers[mode])
 		servers[mode] = make_server(mode);
 	srv = servers[mode];
