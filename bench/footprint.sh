@@ -54,9 +54,13 @@ maps() {
 			next
 		}
 		/^Rss:/ { kb[k] += $2 }
-		END { for (k in kb) if (kb[k]) print k, kb[k] }' "/proc/$1/smaps" | sort -k2,2nr > "$2"
+		/^Anonymous:/ { pv[k] += $2 }
+		END { for (k in kb) if (kb[k]) print k, kb[k], pv[k] + 0 }' "/proc/$1/smaps" | sort -k2,2nr > "$2"
 }
 overhead() { awk '$1 != "guest" { s += $2 } END { printf "%.2f", s / 1024 }' "$1"; }
+# Anonymous pages (heap, stacks, library data this process wrote): what one more VM costs the host for
+# good; the rest of the RSS is file pages (library text) the kernel can drop and other processes share.
+private() { awk '$1 != "guest" { s += $3 } END { printf "%.2f", s / 1024 }' "$1"; }
 guest() { awk '$1 == "guest" { printf "%.1f", $2 / 1024 }' "$1"; }
 
 rm -f "$T/s"
@@ -88,10 +92,12 @@ strip_mib() { strip -o "$T/stripped" "$1" && mib "$T/stripped"; }
 echo "footprint (256 MiB guest, 1 vCPU; virtio-fs root, console, built-in network, vsock; load $(cut -d' ' -f1 /proc/loadavg)):"
 echo "  VMM overhead RSS idle $(overhead "$T/idle") MiB, after ${SECS} s of traffic $(overhead "$T/busy") MiB ($threads threads; $files file rounds);" \
 	"guest RAM + kernel image resident $(guest "$T/idle") / $(guest "$T/busy") MiB"
+echo "  of it anonymous (heap, stacks, written library data): idle $(private "$T/idle") MiB," \
+	"after traffic $(private "$T/busy") MiB"
 echo "  libkrun.so $(mib "$B/libkrun.so") MiB ($(strip_mib "$B/libkrun.so") stripped), libkrunfw.so $(mib "$B/libkrunfw.so.5") MiB"
 echo "  by mapping after traffic (KiB): $(awk '$1 != "guest" { printf "%s %s, ", $1, $2 }' "$T/busy")"
-printf 'what\tMiB\nVMM overhead RSS, idle (fs, console, net, vsock)\t%s\nVMM overhead RSS, after %s s of traffic\t%s\nlibkrun.so (file)\t%s\nlibkrun.so (stripped)\t%s\nlibkrunfw.so (file)\t%s\n' \
-	"$(overhead "$T/idle")" "$SECS" "$(overhead "$T/busy")" "$(mib "$B/libkrun.so")" "$(strip_mib "$B/libkrun.so")" \
+printf 'what\tMiB\nVMM overhead RSS, idle (fs, console, net, vsock)\t%s\nVMM overhead RSS, after %s s of traffic\t%s\nVMM overhead anonymous, idle\t%s\nVMM overhead anonymous, after traffic\t%s\nlibkrun.so (file)\t%s\nlibkrun.so (stripped)\t%s\nlibkrunfw.so (file)\t%s\n' \
+	"$(overhead "$T/idle")" "$SECS" "$(overhead "$T/busy")" "$(private "$T/idle")" "$(private "$T/busy")" "$(mib "$B/libkrun.so")" "$(strip_mib "$B/libkrun.so")" \
 	"$(mib "$B/libkrunfw.so.5")" > "$OUT/footprint.tsv"
 sort "$T/idle" > "$T/idle.s" && sort "$T/busy" > "$T/busy.s"
 join -a1 -a2 -e 0 -o 0,1.2,2.2 "$T/idle.s" "$T/busy.s" | awk '$1 != "guest"' | sort -k3,3nr |
