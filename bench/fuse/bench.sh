@@ -7,6 +7,10 @@
 #   cache=auto (upstream's policy, the default for other shares).
 #   OURS_ARGS: extra fuse-host-mount options for "ours".
 #   BASE_ADAPTER=PATH adds target "base": another build of fuse-host-mount (before/after a change).
+#   BENCH_DIR (default /var/tmp): where the shared directories live. On this host /var/tmp is ext4
+#   on a virtual disk where one create costs about 1 ms, which hides every server's own cost;
+#   BENCH_DIR=/dev/shm (tmpfs, stable readdir cookies and user xattrs since 6.6) shows it.
+#   TSV (default $BUILD/bench/fuse.tsv): where the table goes.
 # Every round runs every workload on every target, back to back, so a noisy neighbour on a
 # shared machine hits all alike; the figures are the medians of the rounds.
 # Writes build/bench/fuse.tsv: workload, unit, better (higher|lower), then one column per target,
@@ -25,7 +29,7 @@ peers=$(tools/build-fuse-peers.sh)
 mkdir -p "$BUILD/bench"
 tarball=$(python3 bench/fuse/mktree.py "$BUILD/bench")	# 43 MB, 6.2k entries, cached
 
-base=$(mktemp -d /var/tmp/krun-fuse-bench.XXXXXX)
+base=$(mktemp -d "${BENCH_DIR:-/var/tmp}/krun-fuse-bench.XXXXXX")
 pids=()
 cleanup() {
 	for t in $targets; do
@@ -119,6 +123,7 @@ round() {
 
 read -ra order <<<"$targets"
 for t in "${order[@]}"; do mount_target "$t"; done
+echo "bench: $targets in $base, load $(cut -d" " -f1-3 /proc/loadavg)" >&2
 for r in $(seq "$reps"); do
 	round
 	order=("${order[@]:1}" "${order[0]}")	# rotate
@@ -128,7 +133,7 @@ for k in "${!res[@]}"; do	# median of the rounds
 	res[$k]=$(printf '%s\n' ${res[$k]} | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}')
 done
 
-tsv=$BUILD/bench/fuse.tsv
+tsv=${TSV:-$BUILD/bench/fuse.tsv}
 has() { [[ " $targets " == *" $1 "* ]]; }
 # row KEY NAME UNIT AMOUNT: a rate (AMOUNT / seconds) when AMOUNT is set, else seconds.
 row() {
@@ -160,4 +165,4 @@ row lswarm ls-lR-12k-warm s ""
 row tarx tar-x-43MB s ""
 row rmrf rm-rf-12k s ""
 column -t -s '	' "$tsv"
-echo "bench: figures in $tsv (host $(uname -r), $(nproc) CPUs, REPS=$reps)" >&2
+echo "bench: figures in $tsv (host $(uname -r), $(nproc) CPUs, REPS=$reps, in $(df --output=fstype "$base" | tail -n 1), load $(cut -d' ' -f1-3 /proc/loadavg))" >&2

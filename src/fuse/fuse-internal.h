@@ -40,6 +40,7 @@ struct node {
 	dev_t dev;
 	ino_t ino;
 	uint32_t type;			/* S_IFMT bits; immutable while used */
+	bool no_record;			/* no override_stat record when first looked up (immutable) */
 	struct ov_entry *ov;		/* overlay entry (also set on a passthrough root) */
 	uint64_t nlookup;		/* protected by srv->lock */
 	uint32_t refs;			/* in-flight requests; protected by srv->lock */
@@ -115,7 +116,8 @@ int fs_tables_init(struct fuse_srv *srv);
 void fs_tables_destroy(struct fuse_srv *srv);
 int node_get(struct fuse_srv *srv, uint64_t id, struct node **out);
 void node_put(struct fuse_srv *srv, struct node *n);
-int node_insert(struct fuse_srv *srv, int fd, const struct statx *st, uint64_t *id);
+int node_insert(struct fuse_srv *srv, int fd, const struct statx *st, bool no_record,
+		uint64_t *id);
 int node_insert_ov(struct fuse_srv *srv, struct ov_entry *e, uint64_t *id);
 void node_forget(struct fuse_srv *srv, uint64_t id, uint64_t nlookup);
 void node_forget_all(struct fuse_srv *srv);
@@ -187,6 +189,8 @@ int op_removemapping(struct fuse_req *r);
 /* stat-override.c: device nodes as regular host files (user.containers.override_stat) */
 #define FS_OVR_XATTR	"user.containers.override_stat"	/* never visible to the guest */
 int pt_stat_node(struct fuse_srv *srv, int fd, struct statx *st);
+int pt_stat_node_rec(struct fuse_srv *srv, int fd, struct statx *st, bool *rec);
+int pt_stat_held(struct fuse_srv *srv, struct node *n, struct statx *st);
 bool pt_is_stand_in(struct node *n);
 int pt_mknod_stand_in(int dirfd, const char *name, uint32_t mode, uint32_t rdev, uint32_t uid,
 		      uint32_t gid);

@@ -317,7 +317,8 @@ static int node_alloc(struct fuse_srv *srv, uint32_t *idx)
  * count one lookup. An inode already known keeps its id and the new fd is
  * closed, so hard links map to one node.
  */
-int node_insert(struct fuse_srv *srv, int fd, const struct statx *st, uint64_t *id)
+int node_insert(struct fuse_srv *srv, int fd, const struct statx *st, bool no_record,
+		uint64_t *id)
 {
 	dev_t dev = makedev(st->stx_dev_major, st->stx_dev_minor);
 	uint32_t b, idx;
@@ -353,6 +354,7 @@ int node_insert(struct fuse_srv *srv, int fd, const struct statx *st, uint64_t *
 	n->dev = dev;
 	n->ino = st->stx_ino;
 	n->type = st->stx_mode & S_IFMT;
+	n->no_record = no_record;
 	n->ov = NULL;
 	n->nlookup = 1;
 	n->refs = 0;

@@ -133,16 +133,17 @@ static void fill_entry(struct fuse_entry_out *e, uint64_t id, const struct statx
  */
 static int make_entry(struct fuse_srv *srv, int fd, struct fuse_entry_out *e, bool fresh)
 {
+	bool rec = false;
 	struct statx st;
 	uint64_t id;
 	int ret;
 
-	ret = fresh ? pt_stat(fd, &st) : pt_stat_node(srv, fd, &st);
+	ret = fresh ? pt_stat(fd, &st) : pt_stat_node_rec(srv, fd, &st, &rec);
 	if (ret) {
 		close(fd);
 		return ret;
 	}
-	ret = node_insert(srv, fd, &st, &id);
+	ret = node_insert(srv, fd, &st, !rec, &id);
 	if (ret)
 		return ret;
 	fill_entry(e, id, &st, srv->ttl);
@@ -266,7 +267,7 @@ static int reply_attr(struct fuse_req *r, struct node *n)
 		o->attr_valid = n->ov->one_shot ? 0 : r->srv->ttl;
 		return 0;
 	}
-	ret = pt_stat_node(r->srv, n->fd, &st);
+	ret = pt_stat_held(r->srv, n, &st);
 	if (ret)
 		return ret;
 	fill_attr(&o->attr, &st);

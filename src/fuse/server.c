@@ -515,7 +515,7 @@ int fuse_srv_create(const struct fuse_srv_config *cfg, struct fuse_srv **out)
 		ret = pt_stat(srv->root_fd, &st);
 		if (ret)
 			goto err;
-		ret = node_insert(srv, srv->root_fd, &st, &root_id);
+		ret = node_insert(srv, srv->root_fd, &st, false, &root_id);
 		srv->root_fd = -1;	/* owned by the node now */
 	} else {
 		ret = node_insert_ov(srv, &srv->ov_root, &root_id);

@@ -90,10 +90,19 @@ static int ovr_write(int fd, const struct ovr *o, int flags)
  */
 int pt_stat_node(struct fuse_srv *srv, int fd, struct statx *st)
 {
+	bool rec;
+
+	return pt_stat_node_rec(srv, fd, st, &rec);
+}
+
+/* pt_stat_node(); *rec tells whether a record was found and applied. */
+int pt_stat_node_rec(struct fuse_srv *srv, int fd, struct statx *st, bool *rec)
+{
 	bool empty_file;
 	struct ovr o;
 	int ret = pt_stat(fd, st);
 
+	*rec = false;
 	if (ret)
 		return ret;
 	empty_file = S_ISREG(st->stx_mode) && st->stx_size == 0;
@@ -109,7 +118,23 @@ int pt_stat_node(struct fuse_srv *srv, int fd, struct statx *st)
 	st->stx_mode = (uint16_t)((st->stx_mode & S_IFMT) | (o.mode & 07777));
 	st->stx_uid = o.uid;
 	st->stx_gid = o.gid;
+	*rec = true;
 	return 0;
+}
+
+/*
+ * pt_stat_node() of a node the guest already holds (GETATTR, SETATTR). A root
+ * server writes records only into the new inodes of MKNOD, so a regular file
+ * that had none when it was looked up has none now: skip the getxattr that
+ * every empty file would cost (one per unlink under the writeback cache,
+ * whose ctime SETATTR hits the file being removed). A record added on the
+ * host behind our back shows at the next lookup, as a type change would.
+ */
+int pt_stat_held(struct fuse_srv *srv, struct node *n, struct statx *st)
+{
+	if (srv->as_root && n->type == S_IFREG && n->no_record)
+		return pt_stat(n->fd, st);
+	return pt_stat_node(srv, n->fd, st);
 }
 
 /* Apply SETATTR's mode/uid/gid to record (o) and store it, as the server. */
