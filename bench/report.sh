@@ -76,6 +76,7 @@ section() { # section TITLE FILE PNG YLABEL COL...: heading, plot, table (or why
 	fi
 	# fuse.tsv: workload, unit, better, one column per target, then ours/ll and ours/hp (speed ratios)
 	section "Filesystem workloads: our speed ÷ each peer's (above 1: ours faster)" "$D/fuse.tsv" fuse.png "ratio" 9 10
+	section "Filesystem workloads on a host tmpfs (the servers' own cost): our speed ÷ each peer's" "$D/fuse-tmpfs.tsv" fuse-tmpfs.png "ratio" 9 10
 	NOTABLE= section "Filesystem workloads in the guest" "$D/fuse-guest.tsv" fuse-guest.png "as in the table" 4 5 6 7
 	XTIC='strcol(1)." ".strcol(2)' section "Network throughput (MB/s)" "$D/net.tsv" net.png "MB/s" 3
 	XTIC='strcol(1)." ".strcol(2)' section "vsock throughput (MiB/s)" "$D/vsock.tsv" vsock.png "MiB/s" 3

@@ -4,6 +4,7 @@ FSBENCH := $(BUILD)/bench/fsbench
 bench: bench-fuse
 bench-fuse: all $(CHECK_TARGETS) $(FSBENCH)
 	$(Q)bench/fuse/bench.sh
+	$(Q)BENCH_DIR=/dev/shm TSV=$(BUILD)/bench/fuse-tmpfs.tsv bench/fuse/bench.sh
 	$(Q)WITH_KVM_TIMEOUT=3600 tests/harness/with-kvm bench/fuse/guest.sh
 	$(Q)WITH_KVM_TIMEOUT=3600 tests/harness/with-kvm bench/fuse/guest-build.sh
 
