@@ -4,6 +4,8 @@
 #   TARGET=ours (default) | ll | hp: whose server to trace (ll/hp: libfuse's passthrough_ll/_hp with
 #   the bench's options; they print no opcode counts, but their /dev/fuse reads count the requests).
 #   WORKLOADS: the steps to run (default "tarx lscold lswarm create unlink rmrf"; also "seqread").
+#   BENCH_DIR (default /var/tmp): where the shared directory lives (as bench.sh); STRACE="strace -w"
+#   counts wall time per syscall instead of system time.
 set -eu
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -12,7 +14,7 @@ workloads=${WORKLOADS:-tarx lscold lswarm create unlink rmrf}
 adapter=$BUILD/tests/fuse/fuse-host-mount
 mkdir -p "$BUILD/bench"
 tarball=$(python3 bench/fuse/mktree.py "$BUILD/bench")
-base=$(mktemp -d /var/tmp/krun-fuse-ops.XXXXXX)
+base=$(mktemp -d "${BENCH_DIR:-/var/tmp}/krun-fuse-ops.XXXXXX")
 mkdir -p "$base/src" "$base/mnt"
 case $target in
 ours) "$adapter" -s "$@" "$base/src" "$base/mnt" 2>>"$base/log" >/dev/null & ;;	# append: the log is truncated per step
