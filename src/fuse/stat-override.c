@@ -125,10 +125,12 @@ int pt_stat_node_rec(struct fuse_srv *srv, int fd, struct statx *st, bool *rec)
 /*
  * pt_stat_node() of a node the guest already holds (GETATTR, SETATTR). A root
  * server writes records only into the new inodes of MKNOD, so a regular file
- * that had none when it was looked up has none now: skip the getxattr that
- * every empty file would cost (one per unlink under the writeback cache,
- * whose ctime SETATTR hits the file being removed). A record added on the
- * host behind our back shows at the next lookup, as a type change would.
+ * that showed no record when it was looked up (none, or not empty then) gets
+ * none now: skip the getxattr every empty file would cost (one per unlink
+ * under the writeback cache, whose ctime SETATTR hits the file being
+ * removed). A record set on the host behind our back shows in LOOKUP
+ * replies, and here once the guest has forgotten the node; the guest could
+ * not take a changed file type from a held node anyway.
  */
 int pt_stat_held(struct fuse_srv *srv, struct node *n, struct statx *st)
 {
