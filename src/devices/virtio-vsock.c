@@ -535,13 +535,19 @@ static void close_one(void *opaque, struct vsock_conn *c)
 	conn_close(opaque, c);
 }
 
-/* A driver reset drops every connection; done on the loop thread, which owns them. */
+/*
+ * A driver reset drops every connection; done on the loop thread, which owns
+ * them. The table starts over (ephemeral ports from the first again), so a
+ * reset device behaves as a new one.
+ */
 static void vtsock_check_reset(struct vtsock *s)
 {
 	if (!__atomic_exchange_n(&s->reset_pending, false, __ATOMIC_ACQ_REL))
 		return;
 	vsock_table_each(&s->conns, close_one, s);
+	vsock_table_init(&s->conns);
 	s->nr_rst = 0;
+	s->rst_head = 0;
 }
 
 static void vtsock_reset(struct vdev *dev)

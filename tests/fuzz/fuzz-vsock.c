@@ -18,7 +18,7 @@
 #include "../common/vdriver.h"
 
 /*
- * One device for the whole run, reset (Status 0) at the start of every input,
+ * One device for the whole run, reset (Status 0) at the end of every input,
  * which must drop every connection. Port 1234 is a guest-connect port whose
  * UNIX socket this harness listens on; port 1235 is listen=true (the device
  * listens, the harness connects as a host client).
@@ -41,6 +41,9 @@ static int host_listen = -1;
 static int host[MAX_HOST], nhost;
 static uint16_t tx_idx, rx_idx, rx_seen;
 static uint32_t rx_len[QSIZE];
+/* Buffer slots this input wrote or posted: only they (and the rings) are cleared after it. */
+static uint16_t tx_dirty;
+static uint64_t rx_dirty;
 static unsigned inputs, base_fds;
 /* Counting fds costs a directory walk: every 1024 inputs (FUZZ_FD_EVERY=1 to reproduce a leak). */
 static unsigned fd_check_every = 1024;
@@ -117,11 +120,19 @@ static void teardown(void)
 	unlink(guest_path);
 }
 
-static void run_loop(void)
+/* One event-loop turn as ev_run() makes it: the sources epoll reports ready; false when none was. */
+static bool run_loop(void)
 {
-	for (int i = 0; i < EV_MAX_SOURCES; i++)
-		if (loop.src[i].used)
-			loop.src[i].cb(loop.src[i].opaque, loop.src[i].fd, EPOLLIN);
+	struct epoll_event evs[8];
+	int n = epoll_wait(loop.epfd, evs, 8, 0);
+
+	for (int i = 0; i < n; i++) {
+		struct ev_source *s = &loop.src[evs[i].data.u32];
+
+		if (s->used)
+			s->cb(s->opaque, s->fd, evs[i].events);
+	}
+	return n > 0;
 }
 
 static void make_avail(unsigned q, uint16_t *idx, unsigned head)
@@ -158,6 +169,7 @@ static void guest_tx(struct fuzz_in *in)
 	n = fuzz_blob(in, &payload, 0x2000 - HDR);
 	if (!(shape & 2))
 		h.len = n;
+	tx_dirty |= 1u << slot;
 	memcpy(ram + TXBUF(slot), &h, sizeof(h));
 	memcpy(ram + TXBUF(slot) + HDR, payload, n);
 	/* Sometimes split header and payload over two descriptors, or cut the header. */
@@ -181,6 +193,7 @@ static void rx_post(struct fuzz_in *in)
 		unsigned slot = rx_idx % QSIZE;
 
 		rx_len[slot] = sz & 0x80 ? sz : 0x2000;
+		rx_dirty |= 1ull << slot;
 		set_desc(0, slot, RXBUF(slot), rx_len[slot], VRING_DESC_F_WRITE);
 		make_avail(0, &rx_idx, slot);
 	}
@@ -262,6 +275,50 @@ static void close_host(void)
 		close(fd);
 }
 
+/* Guest RAM back to zeroes: the three queues' rings and the buffer slots the input used. */
+static void clear_ram(void)
+{
+	for (unsigned q = 0; q < 3; q++) {
+		memset(ram + VDRV_DESC(q), 0, QSIZE * sizeof(struct vring_desc));
+		memset(ram + VDRV_AVAIL(q), 0, 6 + 2 * QSIZE);
+		memset(ram + VDRV_USED(q), 0, 6 + sizeof(struct vring_used_elem) * QSIZE);
+	}
+	for (unsigned i = 0; i < 16; i++)
+		if (tx_dirty >> i & 1)
+			memset(ram + TXBUF(i), 0, 0x2000);
+	for (unsigned i = 0; i < QSIZE; i++)
+		if (rx_dirty >> i & 1)
+			memset(ram + RXBUF(i), 0, rx_len[i]);
+	tx_dirty = 0;
+	rx_dirty = 0;
+}
+
+/*
+ * After each input: the device back to its state after setup(). Host clients
+ * the device has not accepted yet are still in its backlog: the loop runs
+ * until it has taken them all (and seen every hang-up), then the driver
+ * resets the device, which must drop every connection, and the device acts
+ * on it (a kick stands for the transport's). Done at the end rather than the
+ * start of the next input so that an input's mallocs and frees balance
+ * (libFuzzer re-runs an input that ends with more mallocs, to look for leaks).
+ */
+static void quiesce(void)
+{
+	close_host();
+	for (int i = 0; i < 64 && run_loop(); i++)
+		;
+	w32(VIRTIO_MMIO_STATUS, 0);
+	dev->ops->notify(dev, 0);
+	if (inputs++ % fd_check_every == 0) {
+		unsigned n = count_fds(false);
+
+		if (n > base_fds)
+			count_fds(true);
+		FUZZ_ASSERT(n <= base_fds, "%u fds open after a reset, %u at the start", n, base_fds);
+	}
+	clear_ram();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_in in = { data, size };
@@ -271,26 +328,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		atexit(teardown);
 		if (getenv("FUZZ_FD_EVERY"))
 			fd_check_every = atoi(getenv("FUZZ_FD_EVERY")) ?: 1;
+		base_fds = count_fds(false);
 	}
-	/*
-	 * Host clients the device has not accepted yet are still in its backlog:
-	 * let it take them all first, then reset, which must drop every connection.
-	 */
-	close_host();
-	for (int i = 0; i < 16; i++)
-		run_loop();
-	w32(VIRTIO_MMIO_STATUS, 0);
-	run_loop();
-	if (inputs++ % fd_check_every == 0) {
-		unsigned n = count_fds(false);
-
-		if (!base_fds)
-			base_fds = n;
-		if (n > base_fds)
-			count_fds(true);
-		FUZZ_ASSERT(n <= base_fds, "%u fds open after a reset, %u at the start", n, base_fds);
-	}
-	memset(ram, 0, 0x80000);
 	drv_init();
 	for (int ops = 0; in.left && ops < 256; ops++) {
 		switch (fuzz_u8(&in) % 5) {
@@ -301,5 +340,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		rx_check();
 	}
+	quiesce();
 	return 0;
 }
