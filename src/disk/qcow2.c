@@ -42,6 +42,8 @@
 #define QCOW2_EXT_BACKING_FMT	0xe2792acau
 #define QCOW2_L2_CACHE		32
 #define QCOW2_MAX_BACKING_DEPTH	16
+/* Old clusters a zeroing run releases after its L2 span is written (then it is written early). */
+#define QCOW2_ZRUN_MAX		64
 /* Bounds on what an image may make us allocate. */
 #define QCOW2_MAX_L1_BYTES	(32u << 20)
 #define QCOW2_MAX_RT_BYTES	(8u << 20)
@@ -49,6 +51,17 @@
 struct l2_slot {
 	uint64_t off;		/* host offset of the table, 0 = empty slot */
 	uint64_t *table;	/* one cluster, big-endian as on disk */
+};
+
+enum qc_kind { QC_UNALLOC, QC_ZERO, QC_NORMAL, QC_COMPRESSED };
+
+/* What a guest cluster maps to. */
+struct qc_map {
+	enum qc_kind kind;
+	uint64_t entry;		/* raw L2 entry (0 when the L2 table does not exist) */
+	uint64_t host;		/* QC_NORMAL / allocated QC_ZERO: host cluster offset */
+	struct l2_slot *l2;	/* NULL when the L1 entry is empty */
+	uint64_t l2_idx;
 };
 
 struct disk_qcow2 {
@@ -76,17 +89,14 @@ struct disk_qcow2 {
 	uint64_t dbuf_entry;		/* its L2 entry, 0 = none */
 	uint8_t *zero;			/* one cluster of zeroes */
 	struct iovec iov[DISK_MAX_IOV];	/* slice of the request being served */
-};
-
-enum qc_kind { QC_UNALLOC, QC_ZERO, QC_NORMAL, QC_COMPRESSED };
-
-/* What a guest cluster maps to. */
-struct qc_map {
-	enum qc_kind kind;
-	uint64_t entry;		/* raw L2 entry (0 when the L2 table does not exist) */
-	uint64_t host;		/* QC_NORMAL / allocated QC_ZERO: host cluster offset */
-	struct l2_slot *l2;	/* NULL when the L1 entry is empty */
-	uint64_t l2_idx;
+	/*
+	 * A zeroing run in progress: entries [zr_lo, zr_hi] of table (zr) changed in
+	 * the cache, not yet in the file; the clusters they pointed to go once they are.
+	 */
+	struct l2_slot *zr;
+	uint64_t zr_l1i, zr_lo, zr_hi;
+	unsigned zr_nrel;
+	struct qc_map zr_rel[QCOW2_ZRUN_MAX];
 };
 
 static struct disk_qcow2 *to_q(struct disk *d)
@@ -154,10 +164,13 @@ static int rc_set(struct disk_qcow2 *q, uint64_t host, uint64_t val)
 	return ret ? ret : rc_write(q, off, val);
 }
 
-/* A zeroed cluster at the end of the file, not yet counted. */
-static int qcow2_take_cluster(struct disk_qcow2 *q, uint64_t *off)
+/*
+ * A cluster at the end of the file, not yet counted; zeroed on disk unless
+ * (filled): the caller writes all of it before anything points to it.
+ */
+static int qcow2_take_cluster(struct disk_qcow2 *q, uint64_t *off, bool filled)
 {
-	int ret = pwrite_full(q->fd, q->zero, q->cluster_size, q->next_free);
+	int ret = filled ? 0 : pwrite_full(q->fd, q->zero, q->cluster_size, q->next_free);
 
 	if (ret)
 		return ret;
@@ -230,6 +243,11 @@ static int rc_entry_off(struct disk_qcow2 *q, uint64_t host, bool alloc, uint64_
 	uint64_t idx = host >> q->cluster_bits, ti = idx / q->rb_entries, blk;
 	int ret;
 
+	/* Past the table there is no refcount block: a lookup says so, only allocation grows it. */
+	if (ti >= q->rt_entries && !alloc) {
+		*off = 0;
+		return 0;
+	}
 	if (ti >= q->rt_entries) {
 		ret = rc_grow_table(q, ti);
 		if (ret)
@@ -241,7 +259,7 @@ static int rc_entry_off(struct disk_qcow2 *q, uint64_t host, bool alloc, uint64_
 			*off = 0;
 			return 0;
 		}
-		ret = qcow2_take_cluster(q, &blk);
+		ret = qcow2_take_cluster(q, &blk, false);
 		if (!ret)
 			ret = pwrite_be64(q->fd, blk, q->rt_offset + ti * 8);
 		if (ret)
@@ -257,10 +275,10 @@ static int rc_entry_off(struct disk_qcow2 *q, uint64_t host, bool alloc, uint64_
 	return 0;
 }
 
-/* A new host cluster with refcount 1, zeroed. */
-static int qcow2_alloc_cluster(struct disk_qcow2 *q, uint64_t *off)
+/* A new host cluster with refcount 1, zeroed unless the caller fills it (see qcow2_take_cluster). */
+static int qcow2_alloc_cluster(struct disk_qcow2 *q, uint64_t *off, bool filled)
 {
-	int ret = qcow2_take_cluster(q, off);
+	int ret = qcow2_take_cluster(q, off, filled);
 
 	return ret ? ret : rc_set(q, *off, 1);
 }
@@ -329,7 +347,7 @@ static int l2_get_or_alloc(struct disk_qcow2 *q, uint64_t i, struct l2_slot **ou
 			return -ENOTSUP; /* shared with a snapshot: refused at open */
 		return l2_load(q, q->l1[i] & QCOW2_OFFSET_MASK, out);
 	}
-	ret = qcow2_alloc_cluster(q, &off);
+	ret = qcow2_alloc_cluster(q, &off, false);
 	if (!ret)
 		ret = pwrite_be64(q->fd, off | QCOW2_COPIED, q->l1_offset + i * 8);
 	if (ret)
@@ -562,7 +580,7 @@ static int qcow2_write_new(struct disk_qcow2 *q, uint64_t off, struct iovec *iov
 		return ret;
 	if (reuse)
 		host = m->host;
-	else if ((ret = qcow2_alloc_cluster(q, &host)))
+	else if ((ret = qcow2_alloc_cluster(q, &host, true)))
 		return ret;
 	if (len < q->cluster_size) {
 		iovec_to_buf(iov, cnt, q->cbuf + in, len);
@@ -675,16 +693,68 @@ static int qcow2_write_zero_bytes(struct disk_qcow2 *q, uint64_t off, uint64_t l
 }
 
 /*
+ * A zeroing run batches its L2 updates: each entry changes in the cached
+ * table at once and the changed span reaches the file in one write, before
+ * the clusters the entries pointed to are released, so the write-through
+ * order (L2 before refcounts) holds. The run is written out when it would
+ * leave its table or span, before any other write, and when the request ends;
+ * nothing but zeroing clusters of that one table happens in between, so the
+ * table cannot leave the cache.
+ */
+static int zrun_flush(struct disk_qcow2 *q)
+{
+	struct l2_slot *t = q->zr;
+	int ret = 0;
+
+	if (t)
+		ret = pwrite_full(q->fd, t->table + q->zr_lo, (q->zr_hi - q->zr_lo + 1) * 8,
+				  t->off + q->zr_lo * 8);
+	q->zr = NULL;
+	for (unsigned i = 0; !ret && i < q->zr_nrel; i++)
+		ret = qcow2_release(q, &q->zr_rel[i]);
+	q->zr_nrel = 0;
+	return ret;
+}
+
+/* L2 entry of (m) becomes (entry), its old storage released after the run's write. */
+static int zrun_set(struct disk_qcow2 *q, const struct qc_map *m, uint64_t entry)
+{
+	bool release = m->kind == QC_COMPRESSED || m->host;
+	int ret;
+
+	if (q->zr && (q->zr != m->l2 || m->l2_idx != q->zr_hi + 1 ||
+		      (release && q->zr_nrel == QCOW2_ZRUN_MAX))) {
+		ret = zrun_flush(q);
+		if (ret)
+			return ret;
+	}
+	m->l2->table[m->l2_idx] = htobe64(entry);
+	if (!q->zr) {
+		q->zr = m->l2;
+		q->zr_lo = m->l2_idx;
+	}
+	q->zr_hi = m->l2_idx;
+	if (release)
+		q->zr_rel[q->zr_nrel++] = *m;
+	return 0;
+}
+
+/*
  * Whole cluster at (off) reads as zeroes from now on. (dealloc): its storage
  * may go. Returns -EAGAIN when the format cannot express it (v2 over a backing
  * file): the caller writes zeroes instead.
  */
 static int qcow2_zero_cluster(struct disk_qcow2 *q, uint64_t off, bool dealloc)
 {
+	uint64_t entry, l1i = (off >> q->cluster_bits) / q->l2_entries;
 	struct qc_map m;
-	uint64_t entry;
-	int ret = qcow2_map(q, off, &m);
+	int ret;
 
+	/* Another L2 table: the run so far is written before that one is looked up. */
+	if (q->zr && l1i != q->zr_l1i && (ret = zrun_flush(q)))
+		return ret;
+	q->zr_l1i = l1i;
+	ret = qcow2_map(q, off, &m);
 	if (ret)
 		return ret;
 	if (q->version < 3) {
@@ -694,8 +764,7 @@ static int qcow2_zero_cluster(struct disk_qcow2 *q, uint64_t off, bool dealloc)
 			return 0;
 		if (!dealloc && m.kind == QC_NORMAL)
 			return -EAGAIN; /* keep the allocation: plain zeroes */
-		ret = l2_set(q, m.l2, m.l2_idx, 0);
-		return ret ? ret : qcow2_release(q, &m);
+		return zrun_set(q, &m, 0);
 	}
 	if (m.kind == QC_ZERO && (dealloc ? !m.host : true))
 		return 0;
@@ -704,11 +773,13 @@ static int qcow2_zero_cluster(struct disk_qcow2 *q, uint64_t off, bool dealloc)
 	if (!m.l2 && (ret = l2_get_or_alloc(q, (off >> q->cluster_bits) / q->l2_entries, &m.l2)))
 		return ret;
 	/* Keeping an allocated cluster (no unmap) means: same storage, marked zero. */
-	if (!dealloc && m.kind == QC_NORMAL && (m.entry & QCOW2_COPIED))
-		return l2_set(q, m.l2, m.l2_idx, m.host | QCOW2_COPIED | QCOW2_ZERO);
-	entry = QCOW2_ZERO;
-	ret = l2_set(q, m.l2, m.l2_idx, entry);
-	return ret ? ret : qcow2_release(q, &m);
+	if (!dealloc && m.kind == QC_NORMAL && (m.entry & QCOW2_COPIED)) {
+		entry = m.host | QCOW2_COPIED | QCOW2_ZERO;
+		m.kind = QC_UNALLOC;	/* nothing to release */
+		m.host = 0;
+		return zrun_set(q, &m, entry);
+	}
+	return zrun_set(q, &m, QCOW2_ZERO);
 }
 
 static int qcow2_zero_range(struct disk_qcow2 *q, uint64_t off, uint64_t len, bool dealloc,
@@ -726,7 +797,7 @@ static int qcow2_zero_range(struct disk_qcow2 *q, uint64_t off, uint64_t len, bo
 	while (!ret && len >= cs) {
 		ret = qcow2_zero_cluster(q, off, dealloc);
 		if (ret == -EAGAIN)
-			ret = must_zero ? qcow2_write_zero_bytes(q, off, cs) : 0;
+			ret = must_zero ? zrun_flush(q) ?: qcow2_write_zero_bytes(q, off, cs) : 0;
 		off += cs;
 		len -= cs;
 	}
@@ -734,11 +805,16 @@ static int qcow2_zero_range(struct disk_qcow2 *q, uint64_t off, uint64_t len, bo
 	if (!ret && len && off + len == q->disk.size && !(off & (cs - 1))) {
 		ret = qcow2_zero_cluster(q, off, dealloc);
 		if (ret == -EAGAIN)
-			ret = must_zero ? qcow2_write_zero_bytes(q, off, len) : 0;
+			ret = must_zero ? zrun_flush(q) ?: qcow2_write_zero_bytes(q, off, len) : 0;
 	} else if (!ret && len && must_zero) {
-		ret = qcow2_write_zero_bytes(q, off, len);
+		ret = zrun_flush(q) ?: qcow2_write_zero_bytes(q, off, len);
 	}
-	return ret;
+	/* What the cache holds goes to the file even after an error: cache and file agree. */
+	{
+		int fret = zrun_flush(q);
+
+		return ret ? ret : fret;
+	}
 }
 
 /* Only whole clusters can be given back; a discard of less is a hint we drop. */

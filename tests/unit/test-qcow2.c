@@ -187,12 +187,13 @@ static void test_refcount_widths(void)
 }
 
 /* Zero and discarded ranges read as zeroes; whole clusters are given back; the image stays consistent. */
-static void zero_and_discard(const char *compat)
+static void zero_and_discard(const char *compat, unsigned cluster)
 {
 	struct disk *q, *r;
 
 	setup();
-	CHECK(sh("qemu-img create -q -f qcow2 -o compat=%s,cluster_size=65536 '%s' 32M", compat, qimg) == 0);
+	CHECK(sh("qemu-img create -q -f qcow2 -o compat=%s,cluster_size=%u '%s' 32M", compat, cluster,
+		 qimg) == 0);
 	CHECK(sh("truncate -s 32M '%s'", rimg) == 0);
 	q = open_fmt(qimg, KRUN_DISK_FORMAT_QCOW2, false);
 	r = open_fmt(rimg, KRUN_DISK_FORMAT_RAW, false);
@@ -204,7 +205,7 @@ static void zero_and_discard(const char *compat)
 	CHECK_EQ(disk_write_zeroes(q, 5 * MIB, 1 * MIB + 4096, false), 0);
 	CHECK_EQ(disk_write_zeroes(r, 5 * MIB, 1 * MIB + 4096, false), 0);
 	/* Discard whole clusters only: the raw reference gets the same cluster-aligned range. */
-	CHECK_EQ(disk_discard(q, 7 * MIB - 4096, 512 * 1024 + 4096), 0);
+	CHECK_EQ(disk_discard(q, 7 * MIB - 512, 512 * 1024 + 512), 0);
 	CHECK_EQ(disk_discard(r, 7 * MIB, 512 * 1024), 0);
 	read_compare(q, r, 256 * 1024);
 	/* Writes into zeroed clusters allocate again. */
@@ -220,12 +221,19 @@ static void zero_and_discard(const char *compat)
 
 static void test_v3_zero_discard(void)
 {
-	zero_and_discard("1.1");
+	zero_and_discard("1.1", 65536);
 }
 
 static void test_v2_zero_discard(void)
 {
-	zero_and_discard("0.10");
+	zero_and_discard("0.10", 65536);
+}
+
+/* 4 KiB clusters: a zeroing run crosses L2 tables (2 MiB each) and releases more clusters than one batch. */
+static void test_zero_discard_small_clusters(void)
+{
+	zero_and_discard("1.1", 4096);
+	zero_and_discard("0.10", 4096);
 }
 
 /* A raw backing file: reads fall through to it, writes go to the overlay, the base never changes. */
@@ -388,6 +396,7 @@ TEST_MAIN_BEGIN("qcow2")
 	RUN(test_refcount_widths);
 	RUN(test_v3_zero_discard);
 	RUN(test_v2_zero_discard);
+	RUN(test_zero_discard_small_clusters);
 	RUN(test_backing);
 	RUN(test_compressed);
 	RUN(test_bad_images);
