@@ -20,11 +20,16 @@ struct net_unixstream {
 	struct net_backend b;
 	size_t tx_off, tx_len;
 	size_t rx_off, rx_len;
-	/* Buffers last: creation zeroes only what precedes them (200 KiB nobody reads unwritten). */
 	/* The rest of a frame the socket did not take at once (at most one frame): [tx_off, tx_len). */
-	uint8_t tx[STREAM_BUF];
-	/* Bytes read but not yet handed out: [rx_off, rx_len). */
-	uint8_t rx[2 * STREAM_BUF];
+	uint8_t *tx;
+	/*
+	 * Last: creation zeroes only what precedes it. Bytes read but not yet
+	 * handed out: [rx_off, rx_len). A whole frame and then some; with less
+	 * than a frame left free, the partial frame moves to the front. Both
+	 * buffers stay under 128 KiB, which allocators serve from their pools
+	 * rather than a mapping of its own each time.
+	 */
+	uint8_t rx[STREAM_BUF + (16 << 10)];
 };
 
 static struct net_unixstream *to_stream(struct net_backend *b)
@@ -166,6 +171,7 @@ static bool stream_send_pending(struct net_backend *b)
 static void stream_destroy(struct net_backend *b)
 {
 	close(b->fd);
+	free(to_stream(b)->tx);
 	free(to_stream(b));
 }
 
@@ -204,11 +210,17 @@ int net_unixstream_create(const char *path, int fd, struct net_backend **out)
 
 	if (!s)
 		return -ENOMEM;
-	memset(s, 0, offsetof(struct net_unixstream, tx));
+	memset(s, 0, offsetof(struct net_unixstream, rx));
+	s->tx = malloc(STREAM_BUF);
+	if (!s->tx) {
+		free(s);
+		return -ENOMEM;
+	}
 	s->b = (struct net_backend){ .ops = &unixstream_ops, .fd = -1 };
 	s->b.fd = path ? stream_connect(path) : fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (s->b.fd < 0) {
 		ret = path ? s->b.fd : -errno;
+		free(s->tx);
 		free(s);
 		return ret;
 	}

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -19,8 +20,8 @@
 #include "../common/vdriver.h"
 
 /*
- * Per input: a fresh device over a socket pair (the harness is passt), the
- * driver negotiates features from the input, then up to 64 steps: guest
+ * Per input: the device over a socket pair (the harness is passt), reset by
+ * its driver, which negotiates features from the input, then up to 64 steps: guest
  * transmit chains (1..4 descriptors, lengths that lie, a writable one
  * slipped in), receive buffers of odd sizes, raw bytes from the peer
  * (4-byte big-endian length framing, or garbage), event-loop turns.
@@ -32,7 +33,12 @@
  * virtio-net header (later buffers of a MRG_RXBUF frame may hold less, and
  * their count is the header's num_buffers); transmit elements report 0.
  */
-#define MEM_SIZE	(32u << 20)	/* 64 steps of up to 4 x 64 KiB never wrap: the oracle reads headers back */
+#define MEM_SIZE	(32u << 20)
+/* The input's buffers: 64 steps of up to 4 x 64 KiB never wrap (the oracle reads headers back). */
+#define BUF_END		(MEM_SIZE - DRAIN_BUFS * DRAIN_LEN)
+/* Receive buffers posted after the input to drain the peer's frames: each holds any frame. */
+#define DRAIN_BUFS	16
+#define DRAIN_LEN	0x10040
 #define QSIZE		64
 #define Q_RX		0
 #define Q_TX		1
@@ -45,7 +51,16 @@ static struct guest_mem mem;
 static struct ev_loop loop;
 static struct vdev *dev;
 static struct vmmio *mmio;
+static struct net_backend *backend;
 static int peer = -1;
+/* What the peer sent, parsed as the backend frames it: inside a length word or a frame's body. */
+static unsigned peer_hdr_have;
+static uint8_t peer_hdr[4];
+static uint32_t peer_body_left;
+static bool peer_bogus;			/* a length over NET_MAX_FRAME: the backend drops the peer */
+static bool drain_head[QSIZE];		/* a drain buffer (quiesce()) is posted at this head */
+static unsigned drain_out;
+static bool fresh_each;			/* FUZZ_NET_FRESH: a new device for every input, as before */
 static uint16_t avail_idx[2], used_seen[2], next_desc[2];
 static uint64_t next_buf;
 static uint32_t rx_cap[QSIZE];		/* writable bytes of the chain posted at head i */
@@ -58,35 +73,49 @@ static bool mrg;
 static uint8_t wire[4 + NET_MAX_FRAME];	/* the peer's view of the device's stream */
 static size_t wire_len;
 
-static void driver_init(uint64_t features)
+/* A new device over a new socket pair; the old one (if any) is gone. */
+static void create(void)
 {
-	vdrv_init(mmio, features, 2, QSIZE);
+	struct vtnet_cfg nc = { .mac = { 0x5a, 0x94, 0xef, 0xe4, 0x0c, 0xee } };
+	int sp[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) || fcntl(sp[1], F_SETFL, O_NONBLOCK) ||
+	    net_unixstream_create(NULL, sp[0], &backend))
+		abort();
+	close(sp[0]);
+	peer = sp[1];
+	nc.backend = backend;
+	if (vtnet_create(&mem, &loop, &nc, &dev) || vmmio_create(dev, 0xd0000000, 5, &mmio))
+		abort();
+	dev->irqfd = -1;
+	peer_hdr_have = 0;
+	peer_body_left = 0;
+	peer_bogus = false;
+	wire_len = 0;
+}
+
+static void destroy(void)
+{
+	vmmio_destroy(mmio);
+	vtnet_destroy(dev);
+	close(peer);
+	peer = -1;
+	dev = NULL;
 }
 
 static void start(uint64_t features)
 {
-	struct vtnet_cfg nc = { .mac = { 0x5a, 0x94, 0xef, 0xe4, 0x0c, 0xee } };
-	struct net_backend *be;
-	int sp[2];
-
 	if (!ram) {
+		fresh_each = getenv("FUZZ_NET_FRESH");
 		if (!getenv("FUZZ_LOG"))
 			log_configure(-1, 0, 2);
 		ram = calloc(1, MEM_SIZE);
 		if (!ram || gmem_add(&mem, 0, MEM_SIZE, ram) || ev_init(&loop))
 			abort();
 	}
-	memset(ram, 0, BUF_BASE);
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) || fcntl(sp[1], F_SETFL, O_NONBLOCK) ||
-	    net_unixstream_create(NULL, sp[0], &be))
-		abort();
-	close(sp[0]);
-	peer = sp[1];
-	nc.backend = be;
-	if (vtnet_create(&mem, &loop, &nc, &dev) || vmmio_create(dev, 0xd0000000, 5, &mmio))
-		abort();
-	dev->irqfd = -1;
-	driver_init(dev->host_features & features);
+	if (!dev)
+		create();
+	vdrv_init(mmio, dev->host_features & features, 2, QSIZE);
 	mrg = dev->host_features & features & (1ull << VIRTIO_NET_F_MRG_RXBUF);
 	rx_more = 0;
 	memset(avail_idx, 0, sizeof(avail_idx));
@@ -94,15 +123,6 @@ static void start(uint64_t features)
 	memset(next_desc, 0, sizeof(next_desc));
 	memset(rx_posted, 0, sizeof(rx_posted));
 	next_buf = BUF_BASE;
-	wire_len = 0;
-}
-
-static void stop(void)
-{
-	vmmio_destroy(mmio);
-	vtnet_destroy(dev);
-	close(peer);
-	peer = -1;
 }
 
 static void run_loop(void)
@@ -116,7 +136,7 @@ static uint64_t take_buf(uint32_t len)
 {
 	uint64_t a;
 
-	if (next_buf + len > MEM_SIZE)
+	if (next_buf + len > BUF_END)
 		next_buf = BUF_BASE;
 	a = next_buf;
 	next_buf += (len + 63) & ~63u;
@@ -196,6 +216,39 @@ static void guest_rx(struct fuzz_in *in)
 	dev->ops->notify(dev, Q_RX);
 }
 
+/* Follow the backend's framing over the bytes the peer got into the socket. */
+static void peer_model(const uint8_t *b, size_t n)
+{
+	while (n) {
+		if (peer_body_left) {
+			size_t k = n < peer_body_left ? n : peer_body_left;
+
+			peer_body_left -= k;
+			b += k;
+			n -= k;
+			continue;
+		}
+		peer_hdr[peer_hdr_have++] = *b++;
+		n--;
+		if (peer_hdr_have == 4) {
+			uint32_t be;
+
+			memcpy(&be, peer_hdr, 4);
+			peer_body_left = be32toh(be);
+			peer_bogus |= peer_body_left > NET_MAX_FRAME;
+			peer_hdr_have = 0;
+		}
+	}
+}
+
+/* What of (n) bytes the socket took (it may take a part when full). */
+static size_t send_all(const uint8_t *b, size_t n)
+{
+	ssize_t k = send(peer, b, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+	return k > 0 ? (size_t)k : 0;
+}
+
 static void peer_send(struct fuzz_in *in, bool framed)
 {
 	uint8_t frame[4 + 2048];
@@ -211,8 +264,7 @@ static void peer_send(struct fuzz_in *in, bool framed)
 	} else {
 		memcpy(frame, b, n);
 	}
-	if (send(peer, frame, n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno != EAGAIN)
-		return;
+	peer_model(frame, send_all(frame, n));
 }
 
 /* What the device sent: whole frames are checked and dropped from (wire). */
@@ -282,8 +334,107 @@ static void check_used(void)
 			if (q == Q_TX)
 				continue;
 			check_rx_used(e);
+			if (drain_head[e.id]) {
+				drain_head[e.id] = false;
+				drain_out--;
+			}
 		}
 	}
+}
+
+static unsigned sock_unread(int fd)
+{
+	int n = 0;
+
+	return ioctl(fd, FIONREAD, &n) ? 1 : (unsigned)n;
+}
+
+/* Receive buffers that hold any frame (one descriptor each), while the ring has room; a kick. */
+static void drain_post(void)
+{
+	struct vring_desc *d = (struct vring_desc *)(ram + QBASE(Q_RX));
+	uint16_t *avail = (uint16_t *)(ram + QBASE(Q_RX) + 0x1000);
+
+	for (unsigned k = 0; k < DRAIN_BUFS && (uint16_t)(avail_idx[Q_RX] - used_seen[Q_RX]) < QSIZE / 4; k++) {
+		uint16_t head = next_desc[Q_RX];
+		uint64_t addr = BUF_END + (uint64_t)k * DRAIN_LEN;
+
+		if (drain_head[head])
+			break;
+		d[head] = (struct vring_desc){ .addr = addr, .len = DRAIN_LEN, .flags = VRING_DESC_F_WRITE };
+		next_desc[Q_RX] = (head + 1) % QSIZE;
+		avail[2 + avail_idx[Q_RX] % QSIZE] = head;
+		__atomic_store_n(&avail[1], ++avail_idx[Q_RX], __ATOMIC_RELEASE);
+		rx_cap[head] = DRAIN_LEN;
+		rx_nseg[head] = 1;
+		rx_addr[head][0] = addr;
+		rx_len[head][0] = DRAIN_LEN;
+		rx_posted[head] = true;
+		drain_head[head] = true;
+		drain_out++;
+	}
+	dev->ops->notify(dev, Q_RX);
+}
+
+/*
+ * The peer finishes the frame it left half sent with zeroes (as much as the
+ * socket takes now), so that the stream ends on a frame boundary.
+ */
+static void peer_complete(void)
+{
+	static const uint8_t zero[4096];
+	size_t n;
+
+	while (!peer_bogus && (peer_hdr_have || peer_body_left)) {
+		n = peer_hdr_have ? 4 - peer_hdr_have : peer_body_left < sizeof(zero) ? peer_body_left : sizeof(zero);
+		n = send_all(zero, n);
+		if (!n)
+			return;
+		peer_model(zero, n);
+	}
+}
+
+/*
+ * After the input: can the device serve the next one as if new? It can when
+ * the link is up, everything the peer sent was whole frames (it completes
+ * a frame it left half sent with zeroes) that the device has taken (receive buffers for all of them are posted until a kick takes
+ * none and the socket is empty), and everything the device sent reached the
+ * peer as whole frames (no partly written frame left in the backend). Then a
+ * driver reset leaves nothing behind: the next input starts from what a new
+ * device is. Otherwise the device is destroyed and the next input makes one.
+ */
+static bool quiesce(void)
+{
+	uint16_t st = 0;
+	bool idle = false;
+
+	for (int r = 0; r < 32 && !idle; r++) {
+		uint16_t before = used_seen[Q_RX];
+		size_t wire_before = wire_len;
+
+		peer_complete();
+		peer_read();
+		run_loop();
+		drain_post();
+		check_used();
+		peer_read();
+		/* A kick that found a buffer for any frame and took nothing: the backend holds no whole frame. */
+		idle = drain_out && used_seen[Q_RX] == before && wire_len == wire_before &&
+		       !sock_unread(backend->fd) && !sock_unread(peer);
+	}
+	vmmio_read(mmio, 0x100 + offsetof(struct virtio_net_config, status), &st, 2);
+	return idle && (st & VIRTIO_NET_S_LINK_UP) && !peer_bogus && !peer_hdr_have && !peer_body_left &&
+	       !wire_len;
+}
+
+/* The rings back to zeroes (buffer contents only ever flow through the device, never steer it). */
+static void reset(void)
+{
+	memset(drain_head, 0, sizeof(drain_head));
+	drain_out = 0;
+	vdrv_w32(mmio, VIRTIO_MMIO_STATUS, 0);
+	dev->ops->notify(dev, Q_RX);	/* the device acts on the reset on its own thread, here */
+	memset(ram, 0, BUF_BASE);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -305,6 +456,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	run_loop();
 	peer_read();
 	check_used();
-	stop();
+	if (quiesce() && !fresh_each) {
+		reset();
+		return 0;
+	}
+	destroy();
+	memset(drain_head, 0, sizeof(drain_head));
+	drain_out = 0;
+	memset(ram, 0, BUF_BASE);
 	return 0;
 }
