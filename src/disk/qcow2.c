@@ -84,8 +84,8 @@ struct disk_qcow2 {
 	struct l2_slot l2c[QCOW2_L2_CACHE];
 	unsigned l2_clock;
 	uint8_t *cbuf;			/* one cluster: partial-cluster merges */
-	uint8_t *zbuf;			/* compressed bytes of one cluster (up to 2 clusters) */
-	uint8_t *dbuf;			/* the last decompressed cluster */
+	uint8_t *zbuf;			/* compressed bytes of one cluster (up to 2 clusters); on first use */
+	uint8_t *dbuf;			/* the last decompressed cluster; on first use */
 	uint64_t dbuf_entry;		/* its L2 entry, 0 = none */
 	uint8_t *zero;			/* one cluster of zeroes */
 	struct iovec iov[DISK_MAX_IOV];	/* slice of the request being served */
@@ -426,6 +426,11 @@ static int qcow2_decompress(struct disk_qcow2 *q, uint64_t entry)
 	qcow2_compressed_range(q, entry, &start, &len);
 	if (len > 2 * q->cluster_size)
 		return qcow2_corrupt("compressed cluster too large");
+	/* Buffers for compressed clusters (three clusters) only once an image has one. */
+	if (!q->zbuf && !(q->zbuf = malloc(2 * q->cluster_size)))
+		return -ENOMEM;
+	if (!q->dbuf && !(q->dbuf = malloc(q->cluster_size)))
+		return -ENOMEM;
 	/* The last compressed cluster's sector count may reach past the end of the file. */
 	do
 		n = pread(q->fd, q->zbuf, len, start);
@@ -944,6 +949,9 @@ static int qcow2_check_header(const struct qcow2_hdr *h, bool writable, const ch
 		why = "unaligned L1 or refcount table";
 	else if (h->backing_len > PATH_MAX - 1)
 		why = "backing file name too long";
+	/* Read-only opens use no refcount either, but the width is computed (found by fuzz-blk). */
+	else if (h->refcount_order > 6)
+		why = "refcount width over 64 bits";
 	else if (writable && (h->incompat & (QCOW2_INCOMPAT_DIRTY | QCOW2_INCOMPAT_CORRUPT)))
 		why = "marked dirty or corrupt; repair it with qemu-img check -r all";
 	else if (writable && h->nb_snapshots)
@@ -958,11 +966,15 @@ static int qcow2_check_header(const struct qcow2_hdr *h, bool writable, const ch
 	return -ENOTSUP;
 }
 
-static int qcow2_read_table(int fd, uint64_t off, uint64_t entries, uint64_t **out)
+/* A table of (entries) big-endian u64 at (off), host-endian; one reaching past the file's end is refused before any allocation. */
+static int qcow2_read_table(int fd, uint64_t off, uint64_t entries, uint64_t file_size, uint64_t **out)
 {
-	uint64_t *t = malloc(entries * 8 + 1);
+	uint64_t *t;
 	int ret;
 
+	if (off > file_size || entries * 8 > file_size - off)
+		return -EINVAL;
+	t = malloc(entries * 8 + 1);
 	if (!t)
 		return -ENOMEM;
 	ret = entries ? pread_full(fd, t, entries * 8, off) : 0;
@@ -979,10 +991,8 @@ static int qcow2_read_table(int fd, uint64_t off, uint64_t entries, uint64_t **o
 static int qcow2_alloc_buffers(struct disk_qcow2 *q)
 {
 	q->cbuf = malloc(q->cluster_size);
-	q->zbuf = malloc(2 * q->cluster_size);
-	q->dbuf = malloc(q->cluster_size);
 	q->zero = calloc(1, q->cluster_size);
-	return q->cbuf && q->zbuf && q->dbuf && q->zero ? 0 : -ENOMEM;
+	return q->cbuf && q->zero ? 0 : -ENOMEM;
 }
 
 /* The backing format named by the header extension (first cluster), or NULL: raw. */
@@ -1066,15 +1076,15 @@ static int qcow2_setup(struct disk_qcow2 *q, const uint8_t *b, const struct qcow
 	q->rb_entries = q->cluster_size * 8 / q->refcount_bits;
 	q->rt_offset = h->rt_off;
 	q->disk.size = h->size;
-	ret = qcow2_alloc_buffers(q);
+	ret = disk_fd_size(q->fd, &file_size);
 	if (!ret)
-		ret = qcow2_read_table(q->fd, h->l1_off, h->l1_size, &q->l1);
+		ret = qcow2_alloc_buffers(q);
+	if (!ret)
+		ret = qcow2_read_table(q->fd, h->l1_off, h->l1_size, file_size, &q->l1);
 	if (!ret && !cfg->read_only) {
 		q->rt_entries = (uint64_t)h->rt_clusters * q->cluster_size / 8;
-		ret = qcow2_read_table(q->fd, h->rt_off, q->rt_entries, &q->rt);
+		ret = qcow2_read_table(q->fd, h->rt_off, q->rt_entries, file_size, &q->rt);
 	}
-	if (!ret)
-		ret = disk_fd_size(q->fd, &file_size);
 	if (!ret && h->backing_off && h->backing_len)
 		ret = qcow2_open_backing(q, b, h, cfg->path, depth);
 	q->next_free = (file_size + q->cluster_size - 1) & ~(q->cluster_size - 1);
