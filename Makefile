@@ -30,6 +30,8 @@ comma := ,
 SAN_LIST := $(if $(filter 1,$(SANITIZE)),address$(comma)undefined,$(SANITIZE))
 ifneq ($(SAN_LIST),)
 BASE_CFLAGS += -fsanitize=$(SAN_LIST) -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+# Tells the code which runtimes are in (src/sandbox/ allows their syscalls; tests).
+BASE_CFLAGS += -DKRUN_SANITIZE=\"$(SAN_LIST)\"
 LDFLAGS += -fsanitize=$(SAN_LIST)
 endif
 LIB_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden
