@@ -40,10 +40,23 @@ stop_vm() { # SIGTERM reaches the workload, which exits 115; sets rc
 	kill -TERM $VM_PID; wait $VM_PID; rc=$?; VM_PID=
 }
 
+# Whether the other e2e suites of this run had the filters on: KRUN_SANDBOX reaches every suite
+# (with-kvm passes KRUN_*), and no test script but this one turns the sandbox off.
+others_filtered() {
+	local off
+	[ "${KRUN_SANDBOX-}" != 0 ] || { echo "KRUN_SANDBOX=0 in this run's environment"; return 1; }
+	off=$(grep -rlE 'KRUN_SANDBOX=(0|"0")' tests --include='*.sh' --include='*.c' --exclude-dir=unit |
+		grep -vx tests/e2e/sandbox.sh | paste -sd' ' -)
+	[ -z "$off" ] || { echo "turned off by $off"; return 1; }
+}
+
 # The default (no KRUN_SANDBOX in the environment, as in every other e2e suite): every VMM
-# thread has a filter (Seccomp: 2) while the guest runs, and the guest still works.
+# thread has a filter (Seccomp: 2) while the guest runs, and the guest still works. The line
+# also states whether every other e2e suite of the run had the filters on.
 case_sandbox_e2e() {
-	local rc list
+	local rc list others
+	others=$(others_filtered) && others="every e2e suite of this run had the filters on (default, no script turns them off)" ||
+		others="other suites of this run ran WITHOUT the filters: $others"
 	unset KRUN_SANDBOX
 	if ! running_vm; then fail sandbox-e2e "the workload never got ready"; return; fi
 	threads $VM_PID > "$T/threads"
@@ -51,7 +64,7 @@ case_sandbox_e2e() {
 	list=$(sort "$T/threads" | sed 's/ \([0-9]\)$/=\1/' | paste -sd, -)
 	if [ $rc -eq 115 ] && [ -s "$T/threads" ] && ! awk '$NF != 2 {bad=1} END {exit !bad}' "$T/threads" &&
 	   grep -q '^fc_vcpu' "$T/threads" && grep -q '^virtio-fs' "$T/threads"; then
-		pass "sandbox-e2e (default on; every thread Seccomp 2: $list)"
+		pass "sandbox-e2e (default on; every thread Seccomp 2: $list; $others)"
 	else
 		cat "$T/threads" >> "$T/err"; fail sandbox-e2e "exit $rc, threads: $list"
 	fi
