@@ -10,6 +10,11 @@ INIT_LDFLAGS	:= -Wl,--gc-sections -s -Wl,-z,noseparate-code -Wl,-z,norelro -Wl,-
 ifeq ($(WERROR),1)
 INIT_CFLAGS	+= -Werror
 endif
+# Sanitizer builds with UBSan: the static init gets it in trap mode (no runtime to link; a failed
+# check is a ud2, the init dies, the guest panics, the case fails). ASan needs a runtime: not here.
+ifneq ($(findstring undefined,$(SAN_LIST)),)
+INIT_CFLAGS	+= -fsanitize=undefined -fsanitize-undefined-trap-on-error
+endif
 
 ALL_TARGETS	+= $(INIT_BIN)
 EXTRA_LIB_OBJS	+= $(INIT_BLOB_OBJ)
