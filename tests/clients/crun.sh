@@ -22,7 +22,13 @@ want() {
 }
 
 # crun picks its krun handler from argv[0]; it dlopens libkrun.so.1 from our build.
-ln -s "$(readlink -f "$CRUN")" "$T/krun"
+. tests/clients/sanitizer-env.sh
+if [ -n "$SAN_ENV" ]; then
+	printf '#!/bin/bash\n%s\nexec -a krun %s "$@"\n' "$SAN_ENV" "$(readlink -f "$CRUN")" > "$T/krun"
+	chmod +x "$T/krun"
+else
+	ln -s "$(readlink -f "$CRUN")" "$T/krun"
+fi
 export LD_LIBRARY_PATH=$PWD/$B
 mkdir -p "$T/state"
 

@@ -28,9 +28,11 @@ fi
 echo "+cpuset +memory +pids" > /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || true
 
 # The runtime podman calls: crun as "krun" (its handler), with our libkrun.so.1 first in line.
+. tests/clients/sanitizer-env.sh
 cat > "$T/krun" <<SH
 #!/bin/bash
 export LD_LIBRARY_PATH=$PWD/$B
+$SAN_ENV
 exec -a krun $(readlink -f "$CRUN") "\$@"
 SH
 chmod +x "$T/krun"
