@@ -41,6 +41,10 @@ fi
 # The sysroot variable makes pkg-config prefix the .pc paths with the scratch root.
 flags=$(PKG_CONFIG_SYSROOT_DIR=$root PKG_CONFIG_PATH=$lib/pkgconfig PKG_CONFIG_LIBDIR=$lib/pkgconfig \
 	pkg-config --cflags --libs libkrun) || { fail link/pkg-config "pkg-config failed"; exit 1; }
+# A sanitizer build (make SANITIZE=...) of the library needs its runtimes first in the program
+# that links it: such a caller is built with the same sanitizers.
+ldd "$lib/libkrun.so.1.19.0" | grep -q 'libasan\.so' && flags="$flags -fsanitize=address"
+ldd "$lib/libkrun.so.1.19.0" | grep -q 'libubsan\.so' && flags="$flags -fsanitize=undefined"
 # shellcheck disable=SC2086
 if ! ${CC:-gcc} -std=gnu11 -Wall -Wextra -Werror tests/link/all-symbols.c $flags \
 	-Wl,-rpath,"$lib" -o "$tmp/all-symbols" 2>"$tmp/cc.log"; then
