@@ -7,5 +7,5 @@
 SAN_ENV=
 san_libs=$(ldd "$B/libkrun.so.1" 2>/dev/null | awk '/lib(asan|ubsan)\.so/ {print $3}' | sort | paste -sd: -)
 [ -n "$san_libs" ] &&
-	SAN_ENV="export LD_PRELOAD=$san_libs LSAN_OPTIONS=suppressions=$PWD/tests/clients/lsan-crun.supp"
+	SAN_ENV="export LD_PRELOAD=$san_libs LSAN_OPTIONS=suppressions=$PWD/tests/clients/lsan-crun.supp:print_suppressions=0"
 unset san_libs
