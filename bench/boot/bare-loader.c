@@ -43,53 +43,31 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* Bytes of the whole file (read, not mapped: a 9p mapping faults page by page), or NULL with errno set. */
-static void *slurp(const char *path, size_t *len)
-{
-	struct stat st;
-	uint8_t *p = NULL;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) == 0)
-		p = malloc(st.st_size ? st.st_size : 1);
-	for (off_t o = 0; p && o < st.st_size;) {
-		ssize_t r = pread(fd, p + o, st.st_size - o, o);
-
-		if (r <= 0) {
-			free(p);
-			p = NULL;
-			errno = r ? errno : EIO;
-			break;
-		}
-		o += r;
-	}
-	close(fd);
-	if (p)
-		*len = st.st_size;
-	return p;
-}
-
 /* The boot state our VMM writes (same code: page tables, zero page, MP table, CPUID, MSRs, registers). */
-static int setup_boot(struct bare *b, const uint8_t *kimg, size_t klen, const uint8_t *iimg, size_t ilen,
-		      const char *cmdline, uint64_t *entry)
+static int setup_boot(struct bare *b, int kfd, int ifd, const char *cmdline, uint64_t *entry)
 {
 	struct boot_info bi = { .ram_below_gap_end = b->ram_size, .cmdline = cmdline };
 	struct kvm_cpuid2 *cpuid;
+	struct stat st;
 	uint64_t end;
+	size_t ilen;
 	int ret;
 
-	ret = boot_load_elf(&b->mem, kimg, klen, entry, &end);
+	/* As our VMM: only the kernel's loadable segments and the initramfs, read straight into RAM. */
+	ret = boot_load_elf_fd(&b->mem, kfd, entry, &end);
 	if (ret)
 		return ret;
+	if (fstat(ifd, &st) < 0)
+		return -errno;
+	ilen = st.st_size;
 	/* At the top of RAM, clear of the kernel and its BSS. */
 	bi.initrd_gpa = (b->ram_size - ilen) & ~0xfffULL;
 	bi.initrd_size = ilen;
 	if (ilen > b->ram_size || bi.initrd_gpa < end)
 		return -E2BIG;
-	memcpy(b->ram + bi.initrd_gpa, iimg, ilen);
-	ret = boot_setup_tables(&b->mem);
+	ret = gmem_pread(ifd, b->ram + bi.initrd_gpa, ilen, 0);
+	if (!ret)
+		ret = boot_setup_tables(&b->mem);
 	if (!ret)
 		ret = boot_setup_params(&b->mem, &bi);
 	if (!ret)
@@ -190,10 +168,8 @@ int main(int argc, char **argv)
 	double t0 = now_ms(), first_run;
 	struct bare b = { .kvm = -1, .vm = -1, .vcpu = -1 };
 	unsigned long counts[64] = { 0 };
-	size_t klen, ilen;
 	uint64_t entry;
-	uint8_t *kimg, *iimg;
-	int ret;
+	int kfd, ifd, ret;
 
 	if (argc < 4) {
 		fprintf(stderr, "usage: bare-loader VMLINUX INITRD CMDLINE [MEM_MIB]\n");
@@ -204,15 +180,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bare-loader: MEM_MIB must be 64..3072\n");
 		return 2;
 	}
-	kimg = slurp(argv[1], &klen);
-	iimg = slurp(argv[2], &ilen);
-	if (!kimg || !iimg) {
+	kfd = open(argv[1], O_RDONLY | O_CLOEXEC);
+	ifd = open(argv[2], O_RDONLY | O_CLOEXEC);
+	if (kfd < 0 || ifd < 0) {
 		perror("bare-loader: kernel or initrd");
 		return 1;
 	}
 	ret = create_vm(&b);
 	if (!ret)
-		ret = setup_boot(&b, kimg, klen, iimg, ilen, argv[3], &entry);
+		ret = setup_boot(&b, kfd, ifd, argv[3], &entry);
 	if (!ret)
 		ret = run_vcpu(&b, t0, counts, &first_run);
 	if (ret) {

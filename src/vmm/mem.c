@@ -71,13 +71,12 @@ int gmem_write(const struct guest_mem *m, gpa_t gpa, const void *src, uint64_t l
 	return 0;
 }
 
-/* (len) bytes from the start of (fd): 0, -errno, or -EIO if the file is shorter. */
-static int read_full(int fd, uint8_t *dst, size_t len)
+int gmem_pread(int fd, void *dst, size_t len, uint64_t off)
 {
 	size_t done = 0;
 
 	while (done < len) {
-		ssize_t r = pread(fd, dst + done, len - done, done);
+		ssize_t r = pread(fd, (uint8_t *)dst + done, len - done, off + done);
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -117,7 +116,7 @@ int gmem_map_file(const char *path, void **out, size_t *size, size_t align_to)
 	 * page fault per 4-64 KiB (on a 9p root, as in the nested test VM, a round trip each: a 10 MiB
 	 * vmlinux took a second).
 	 */
-	ret = read_full(fd, p, st.st_size);
+	ret = gmem_pread(fd, p, st.st_size, 0);
 	if (ret) {
 		munmap(p, len);
 		goto out_close;

@@ -56,4 +56,11 @@ int gmem_write(const struct guest_mem *m, gpa_t gpa, const void *src, uint64_t l
  */
 int gmem_map_file(const char *path, void **out, size_t *size, size_t align_to);
 
+/*
+ * (len) bytes of (fd) from (off) into (dst), which may be guest RAM: reading a
+ * kernel or initramfs straight into place saves a bounce buffer and its copy.
+ * 0, -errno, or -EIO if the file is shorter.
+ */
+int gmem_pread(int fd, void *dst, size_t len, uint64_t off);
+
 #endif

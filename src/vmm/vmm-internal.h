@@ -21,8 +21,7 @@ struct kernel_image {
 	uint64_t load_addr;	/* guest-physical start of the image */
 	uint64_t size;		/* bytes at load_addr covered by (host) */
 	uint64_t entry;		/* guest-physical 64-bit entry */
-	const uint8_t *elf;	/* ELF file contents to load into RAM, or NULL */
-	size_t elf_size;
+	int elf_fd;		/* open ELF vmlinux to load into RAM, or -1 */
 };
 
 struct vmm {

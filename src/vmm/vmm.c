@@ -58,27 +58,29 @@ static int vmm_load_kernel_image(struct vmm *v)
 		k->size = size;
 		return ret;
 	}
+	if (cfg->kernel_format == KRUN_KERNEL_FORMAT_ELF) {
+		/* Opened now (errors show before the VM exists), read into RAM once it does. */
+		k->elf_fd = open(cfg->kernel_path, O_RDONLY | O_CLOEXEC);
+		if (k->elf_fd < 0) {
+			ret = -errno;
+			log_err("vmm: cannot read kernel %s: %s", cfg->kernel_path, strerror(-ret));
+		}
+		return k->elf_fd < 0 ? ret : 0;
+	}
+	if (cfg->kernel_format != KRUN_KERNEL_FORMAT_RAW) {
+		log_err("vmm: kernel format %u is not supported on x86_64", cfg->kernel_format);
+		return -EINVAL;
+	}
 	ret = gmem_map_file(cfg->kernel_path, &p, &size, 64 << 10);
 	if (ret) {
 		log_err("vmm: cannot read kernel %s: %s", cfg->kernel_path, strerror(-ret));
 		return ret;
 	}
-	switch (cfg->kernel_format) {
-	case KRUN_KERNEL_FORMAT_ELF:
-		k->elf = p;
-		k->elf_size = size;
-		return 0;
-	case KRUN_KERNEL_FORMAT_RAW:
-		/* Upstream's x86 contract: a flat image at 2 GiB, entered at its first byte. */
-		k->host = p;
-		k->load_addr = k->entry = 0x80000000ULL;
-		k->size = ALIGN_UP(size, 64 << 10);
-		return 0;
-	default:
-		log_err("vmm: kernel format %u is not supported on x86_64", cfg->kernel_format);
-		munmap(p, size);
-		return -EINVAL;
-	}
+	/* Upstream's x86 contract: a flat image at 2 GiB, entered at its first byte. */
+	k->host = p;
+	k->load_addr = k->entry = 0x80000000ULL;
+	k->size = ALIGN_UP(size, 64 << 10);
+	return 0;
 }
 
 /* Anonymous RAM of (size) bytes from (start), split around the MMIO gap. */
@@ -138,30 +140,41 @@ int vmm_alloc_shm(struct vmm *v, uint64_t size, uint64_t *gpa)
 	return 0;
 }
 
+/* Read straight into the top of the RAM below the MMIO gap (no bounce buffer). */
 static int vmm_load_initramfs(struct vmm *v, struct boot_info *bi)
 {
-	size_t size;
-	void *p, *dst;
+	const char *path = v->cfg->initramfs_path;
+	struct stat st = { 0 };
 	uint64_t gpa;
-	int ret;
+	void *dst;
+	int fd, ret;
 
-	ret = gmem_map_file(v->cfg->initramfs_path, &p, &size, PAGE_SIZE_4K);
-	if (ret) {
-		log_err("vmm: cannot read initramfs %s: %s", v->cfg->initramfs_path, strerror(-ret));
-		return ret;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		ret = -errno;
+		goto out;
 	}
-	gpa = (v->ram_below_gap_end - size) & ~(PAGE_SIZE_4K - 1);
-	dst = gmem_ptr(&v->vm.mem, gpa, size);
-	if (size >= v->ram_below_gap_end || !dst) {
-		munmap(p, size);
-		log_err("vmm: initramfs of %zu bytes does not fit in guest RAM", size);
-		return -ENOMEM;
+	ret = -ENOMEM;
+	if (st.st_size <= 0 || (uint64_t)st.st_size >= v->ram_below_gap_end) {
+		ret = st.st_size <= 0 ? -EINVAL : -ENOMEM;
+		goto out;
 	}
-	memcpy(dst, p, size);
-	munmap(p, size);
-	bi->initrd_gpa = gpa;
-	bi->initrd_size = size;
-	return 0;
+	gpa = (v->ram_below_gap_end - st.st_size) & ~(PAGE_SIZE_4K - 1);
+	dst = gmem_ptr(&v->vm.mem, gpa, st.st_size);
+	if (dst)
+		ret = gmem_pread(fd, dst, st.st_size, 0);
+	if (!ret) {
+		bi->initrd_gpa = gpa;
+		bi->initrd_size = st.st_size;
+	}
+out:
+	if (ret == -ENOMEM)
+		log_err("vmm: initramfs of %lld bytes does not fit in guest RAM", (long long)st.st_size);
+	else if (ret)
+		log_err("vmm: cannot read initramfs %s: %s", path, strerror(-ret));
+	if (fd >= 0)
+		close(fd);
+	return ret;
 }
 
 /*
@@ -212,12 +225,11 @@ static int vmm_setup_boot(struct vmm *v)
 	uint64_t end;
 	int ret;
 
-	if (v->kernel.elf) {
-		ret = boot_load_elf(&v->vm.mem, v->kernel.elf, v->kernel.elf_size,
-				    &v->kernel.entry, &end);
-		/* Copied into guest RAM: the file mapping would only count as VMM overhead. */
-		munmap((void *)v->kernel.elf, ALIGN_UP(v->kernel.elf_size, 64 << 10));
-		v->kernel.elf = NULL;
+	if (v->kernel.elf_fd >= 0) {
+		/* Only the loadable segments, straight into guest RAM. */
+		ret = boot_load_elf_fd(&v->vm.mem, v->kernel.elf_fd, &v->kernel.entry, &end);
+		close(v->kernel.elf_fd);
+		v->kernel.elf_fd = -1;
 		if (ret) {
 			log_err("vmm: cannot load the ELF kernel: %s", strerror(-ret));
 			return ret;
@@ -336,6 +348,7 @@ int vmm_start_enter(struct krun_config *cfg)
 	 */
 	mallopt(M_ARENA_MAX, 1);
 	v->cfg = cfg;
+	v->kernel.elf_fd = -1;
 	cmdline_init(&v->devices);
 	vmm_set_name();
 	ret = vmm_build(v);
@@ -351,6 +364,8 @@ int vmm_start_enter(struct krun_config *cfg)
 		vmm_unblock_signals();
 		for (int i = 0; i < v->nr_owned_fds; i++)
 			close(v->owned_fds[i]);
+		if (v->kernel.elf_fd >= 0)
+			close(v->kernel.elf_fd);
 		if (v->vm_created)
 			vm_destroy(&v->vm);
 		free(v);

@@ -231,6 +231,61 @@ static void test_elf_loader(void)
 	CHECK(boot_load_elf(&mem, (uint8_t *)&img, 10, &entry, &end) == -ENOEXEC);
 }
 
+/* The file loader reads only PT_LOAD bytes into place and refuses the same hostile headers. */
+static void test_elf_loader_fd(void)
+{
+	struct {
+		Elf64_Ehdr eh;
+		Elf64_Phdr ph[2];
+		uint8_t code[16];
+		uint8_t symbols[64];	/* not loadable: must not land anywhere */
+	} img = { 0 };
+	uint64_t entry = 0, end = 0;
+	int fd = memfd_create("vmlinux", 0);
+
+	CHECK(fd >= 0);
+	setup_ram();
+	memcpy(img.eh.e_ident, ELFMAG, SELFMAG);
+	img.eh.e_ident[EI_CLASS] = ELFCLASS64;
+	img.eh.e_machine = EM_X86_64;
+	img.eh.e_phoff = sizeof(img.eh);
+	img.eh.e_phentsize = sizeof(Elf64_Phdr);
+	img.eh.e_phnum = 2;
+	img.eh.e_entry = 0xffffffff81000004ULL;
+	img.ph[0] = (Elf64_Phdr){ .p_type = PT_NOTE, .p_offset = offsetof(typeof(img), symbols),
+				  .p_paddr = 0x2000000, .p_filesz = 64, .p_memsz = 64 };
+	img.ph[1] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_offset = offsetof(typeof(img), code),
+				  .p_vaddr = 0xffffffff81000000ULL, .p_paddr = 0x1000000,
+				  .p_filesz = 16, .p_memsz = 4096 };
+	memset(img.code, 0xcc, sizeof(img.code));
+	memset(img.symbols, 0xee, sizeof(img.symbols));
+	memset(ram + 0x1000000, 0x55, 8192);
+	CHECK_EQ(pwrite(fd, &img, sizeof(img), 0), (ssize_t)sizeof(img));
+	CHECK(boot_load_elf_fd(&mem, fd, &entry, &end) == 0);
+	CHECK_EQ(entry, 0x1000004);
+	CHECK_EQ(end, 0x1001000);
+	CHECK_EQ(ram[0x1000000], 0xcc);
+	CHECK_EQ(ram[0x1000010], 0);	/* BSS zeroed */
+	CHECK_EQ(ram[0x1001000], 0x55);	/* nothing past memsz */
+	CHECK_EQ(ram[0x2000000], 0);	/* the note was not loaded */
+	/* A segment past the file's end, past RAM, a header table past the file, a short file. */
+	img.ph[1].p_filesz = 1 << 20;
+	CHECK_EQ(pwrite(fd, &img, sizeof(img), 0), (ssize_t)sizeof(img));
+	CHECK(boot_load_elf_fd(&mem, fd, &entry, &end) == -ENOEXEC);
+	img.ph[1].p_filesz = 16;
+	img.ph[1].p_memsz = 1ULL << 40;
+	CHECK_EQ(pwrite(fd, &img, sizeof(img), 0), (ssize_t)sizeof(img));
+	CHECK(boot_load_elf_fd(&mem, fd, &entry, &end) == -EFAULT);
+	img.ph[1].p_memsz = 4096;
+	img.eh.e_phnum = 1000;
+	CHECK_EQ(pwrite(fd, &img, sizeof(img), 0), (ssize_t)sizeof(img));
+	CHECK(boot_load_elf_fd(&mem, fd, &entry, &end) == -ENOEXEC);
+	CHECK(ftruncate(fd, 10) == 0);
+	CHECK(boot_load_elf_fd(&mem, fd, &entry, &end) == -ENOEXEC);
+	close(fd);
+	CHECK(boot_load_elf_fd(&mem, fd, &entry, &end) == -EBADF);
+}
+
 TEST_MAIN_BEGIN("boot")
 	RUN(test_gmem_bounds);
 	RUN(test_map_file_tail);
@@ -240,4 +295,5 @@ TEST_MAIN_BEGIN("boot")
 	RUN(test_page_tables);
 	RUN(test_mptable);
 	RUN(test_elf_loader);
+	RUN(test_elf_loader_fd);
 TEST_MAIN_END()

@@ -5,6 +5,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "vmm/x86_64/layout.h"
 
@@ -102,14 +103,32 @@ static uint64_t elf_entry_paddr(const Elf64_Ehdr *eh, const Elf64_Phdr *ph)
 	return eh->e_entry;
 }
 
-static int elf_check(const uint8_t *data, size_t len)
+/* Where a loader gets the file's bytes from: a buffer (tests) or an open file. */
+struct elf_src {
+	const uint8_t *data;	/* whole file in memory, or NULL */
+	int fd;			/* else read from here */
+	uint64_t len;		/* file size */
+};
+
+static int elf_src_read(const struct elf_src *s, void *dst, size_t n, uint64_t off)
 {
-	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)data;
+	if (s->data) {
+		memcpy(dst, s->data + off, n);
+		return 0;
+	}
+	return gmem_pread(s->fd, dst, n, off);
+}
+
+/* The ELF header and program headers are copied out first: only the copies are trusted. */
+#define ELF_MAX_PHDRS 64
+
+static int elf_check(const Elf64_Ehdr *eh, uint64_t len)
+{
 	uint64_t phend;
 
 	if (len < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) ||
 	    eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_machine != EM_X86_64 ||
-	    eh->e_phentsize != sizeof(Elf64_Phdr))
+	    eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phnum > ELF_MAX_PHDRS)
 		return -ENOEXEC;
 	if (__builtin_mul_overflow((uint64_t)eh->e_phnum, sizeof(Elf64_Phdr), &phend) ||
 	    __builtin_add_overflow(phend, eh->e_phoff, &phend) || phend > len)
@@ -117,18 +136,23 @@ static int elf_check(const uint8_t *data, size_t len)
 	return 0;
 }
 
-int boot_load_elf(struct guest_mem *m, const uint8_t *data, size_t len,
-		  uint64_t *entry, uint64_t *end)
+static int elf_load(struct guest_mem *m, const struct elf_src *src, uint64_t *entry, uint64_t *end)
 {
-	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)data;
-	const Elf64_Phdr *ph;
+	Elf64_Phdr ph[ELF_MAX_PHDRS];
 	uint64_t top = 0;
-	int ret = elf_check(data, len);
+	Elf64_Ehdr eh;
+	int ret;
 
+	if (src->len < sizeof(eh))
+		return -ENOEXEC;
+	ret = elf_src_read(src, &eh, sizeof(eh), 0);
+	if (!ret)
+		ret = elf_check(&eh, src->len);
+	if (!ret)
+		ret = elf_src_read(src, ph, eh.e_phnum * sizeof(*ph), eh.e_phoff);
 	if (ret)
 		return ret;
-	ph = (const Elf64_Phdr *)(data + eh->e_phoff);
-	for (int i = 0; i < eh->e_phnum; i++) {
+	for (int i = 0; i < eh.e_phnum; i++) {
 		uint64_t fend, mend;
 		uint8_t *dst;
 
@@ -136,18 +160,40 @@ int boot_load_elf(struct guest_mem *m, const uint8_t *data, size_t len,
 			continue;
 		if (ph[i].p_filesz > ph[i].p_memsz ||
 		    __builtin_add_overflow(ph[i].p_offset, ph[i].p_filesz, &fend) ||
-		    fend > len ||
+		    fend > src->len ||
 		    __builtin_add_overflow(ph[i].p_paddr, ph[i].p_memsz, &mend))
 			return -ENOEXEC;
 		dst = gmem_ptr(m, ph[i].p_paddr, ph[i].p_memsz);
 		if (!dst)
 			return -EFAULT;
-		memcpy(dst, data + ph[i].p_offset, ph[i].p_filesz);
+		/* Only the loadable bytes: a vmlinux is about half symbols and notes. */
+		ret = elf_src_read(src, dst, ph[i].p_filesz, ph[i].p_offset);
+		if (ret)
+			return ret;
 		memset(dst + ph[i].p_filesz, 0, ph[i].p_memsz - ph[i].p_filesz);
 		if (mend > top)
 			top = mend;
 	}
-	*entry = elf_entry_paddr(eh, ph);
+	*entry = elf_entry_paddr(&eh, ph);
 	*end = top;
 	return 0;
+}
+
+int boot_load_elf(struct guest_mem *m, const uint8_t *data, size_t len,
+		  uint64_t *entry, uint64_t *end)
+{
+	struct elf_src src = { .data = data, .fd = -1, .len = len };
+
+	return elf_load(m, &src, entry, end);
+}
+
+int boot_load_elf_fd(struct guest_mem *m, int fd, uint64_t *entry, uint64_t *end)
+{
+	struct elf_src src = { .fd = fd };
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	src.len = st.st_size > 0 ? (uint64_t)st.st_size : 0;
+	return elf_load(m, &src, entry, end);
 }

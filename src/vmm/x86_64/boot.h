@@ -35,4 +35,10 @@ extern const uint64_t boot_gdt[4];
 int boot_load_elf(struct guest_mem *m, const uint8_t *data, size_t len,
 		  uint64_t *entry, uint64_t *end);
 
+/*
+ * The same from an open file: only the PT_LOAD bytes are read, straight into
+ * guest memory. Also -errno from reading (-EIO if the file is shorter).
+ */
+int boot_load_elf_fd(struct guest_mem *m, int fd, uint64_t *entry, uint64_t *end);
+
 #endif
