@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -121,27 +122,33 @@ static void *table_slot(struct fs_table *t, uint32_t idx, size_t esz)
 	return (char *)t->chunks[idx / FS_TABLE_CHUNK] + (size_t)(idx % FS_TABLE_CHUNK) * esz;
 }
 
-/* Grow by one chunk and thread its slots onto the free list. Called with srv->lock held. */
+/*
+ * Add one slot, at (cap), to the empty free list; a new chunk when the last is
+ * full. Slots are cleared and initialized as they are first handed out, not a
+ * chunk at a time: a chunk (72-96 KiB) then stays untouched, not resident,
+ * beyond the slots the guest has used. Slots [1, cap) are the initialized ones;
+ * slot 0 and those from cap on are never read.
+ * Called with srv->lock held.
+ */
 static int table_grow(struct fs_table *t, size_t esz, void (*init)(void *, uint32_t next))
 {
-	uint32_t c = t->cap / FS_TABLE_CHUNK, i;
-	char *mem;
+	if (t->cap % FS_TABLE_CHUNK == 0) {
+		uint32_t c = t->cap / FS_TABLE_CHUNK;
+		void *mem;
 
-	if (c >= FS_TABLE_CHUNKS)
-		return -ENFILE;
-	mem = calloc(FS_TABLE_CHUNK, esz);
-	if (!mem)
-		return -ENOMEM;
-	t->chunks[c] = mem;
-	for (i = FS_TABLE_CHUNK; i-- > 0;) {
-		uint32_t idx = t->cap + i;
-
-		if (idx == 0)
-			continue;	/* slot 0 never holds anything: id 0 is invalid */
-		init(mem + (size_t)i * esz, t->free_head);
-		t->free_head = idx;
+		if (c >= FS_TABLE_CHUNKS)
+			return -ENFILE;
+		/* malloc, not calloc: calloc clears reused heap memory, touching it all. */
+		mem = malloc(FS_TABLE_CHUNK * esz);
+		if (!mem)
+			return -ENOMEM;
+		t->chunks[c] = mem;
+		if (t->cap == 0)
+			t->cap = 1;	/* slot 0 never holds anything: id 0 is invalid */
 	}
-	t->cap += FS_TABLE_CHUNK;
+	memset(table_slot(t, t->cap, esz), 0, esz);
+	init(table_slot(t, t->cap, esz), t->free_head);
+	t->free_head = t->cap++;
 	return 0;
 }
 
@@ -533,7 +540,7 @@ static uint32_t handle_idx(struct fuse_srv *srv, struct handle *h)
 {
 	uint32_t c;
 
-	for (c = 0; c < srv->handles.cap / FS_TABLE_CHUNK; c++) {
+	for (c = 0; c * FS_TABLE_CHUNK < srv->handles.cap; c++) {
 		struct handle *base = srv->handles.chunks[c];
 
 		if (h >= base && h < base + FS_TABLE_CHUNK)
