@@ -105,6 +105,7 @@ struct fuse_req {
 	size_t out_max;			/* reply bytes available after fuse_out_header */
 	uint8_t *rbuf;			/* linear reply payload (malloc'd) */
 	size_t rlen;
+	const struct fuse_srv_sink *sink;	/* zero-copy READ replies, or NULL */
 	bool direct;			/* payload already written to out (READ) */
 	bool as_caller;			/* running under the caller's fsuid/fsgid */
 	bool no_reply;

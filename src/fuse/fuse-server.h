@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <sys/uio.h>
 
 /* Largest request accepted: max_write (1 MiB) plus room for headers and args. */
@@ -110,5 +111,28 @@ int fuse_srv_add_overlay_dir(struct fuse_srv *srv, const char *path, uint32_t mo
  */
 int fuse_srv_handle(struct fuse_srv *srv, const struct iovec *in, int in_cnt,
 		    const struct iovec *out, int out_cnt, size_t *reply_len);
+
+/*
+ * For a transport that can move file pages without copying them (the host
+ * /dev/fuse adapter splices them, as libfuse does); virtio-fs has none and
+ * keeps preadv straight into guest memory. send_file sends the whole reply to
+ * request (unique) itself: a fuse_out_header with error 0, then (len) bytes of
+ * (fd) from (off), fewer at end of file (the header's len then says how many).
+ * It returns the data bytes sent, or -errno when it sent nothing: the server
+ * then reads into (out) as if there were no sink. (fd) is only valid during
+ * the call.
+ */
+struct fuse_srv_sink {
+	void *opaque;
+	ssize_t (*send_file)(void *opaque, uint64_t unique, int fd, off_t off, size_t len);
+};
+
+/*
+ * fuse_srv_handle with a sink: READs of host files go to sink->send_file;
+ * when it succeeds the request is answered and *reply_len is 0.
+ */
+int fuse_srv_handle_sink(struct fuse_srv *srv, const struct iovec *in, int in_cnt,
+			 const struct iovec *out, int out_cnt, const struct fuse_srv_sink *sink,
+			 size_t *reply_len);
 
 #endif

@@ -413,10 +413,17 @@ static int send_reply(struct fuse_req *r, int err, size_t *reply_len)
 int fuse_srv_handle(struct fuse_srv *srv, const struct iovec *in, int in_cnt,
 		    const struct iovec *out, int out_cnt, size_t *reply_len)
 {
+	return fuse_srv_handle_sink(srv, in, in_cnt, out, out_cnt, NULL, reply_len);
+}
+
+int fuse_srv_handle_sink(struct fuse_srv *srv, const struct iovec *in, int in_cnt,
+			 const struct iovec *out, int out_cnt, const struct fuse_srv_sink *sink,
+			 size_t *reply_len)
+{
 	size_t in_total = iov_total(in, in_cnt), out_total = iov_total(out, out_cnt), lin;
 	struct fuse_in_header h;
 	struct fuse_req r = { .srv = srv, .h = &h, .in = in, .in_cnt = in_cnt, .out = out,
-			      .out_cnt = out_cnt };
+			      .out_cnt = out_cnt, .sink = sink };
 	uint8_t *buf = NULL;
 	int ret;
 

@@ -6,6 +6,7 @@
  *   -c  caching policy: never, auto or always (default: auto, or $KRUN_FS_CACHE)
  *   -X  no xattrs (the server answers ENOSYS to xattr requests)
  *   -s  count requests by opcode; print the counts to stderr on SIGUSR1 and at exit
+ *   -C  copy READ data through a buffer instead of splicing it (file -> pipe -> /dev/fuse)
  * Mounts SRC at MNT (fstype "fuse", allow_other, default_permissions: the
  * options the guest kernel always uses for virtio-fs) and serves until unmounted.
  * Prints "ready" on stdout once mounted.
@@ -23,6 +24,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <linux/fuse.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -41,6 +43,7 @@ static const uint8_t oneshot[] = "one shot\n";
 #define NR_OPCODES 64
 static unsigned long op_count[NR_OPCODES];	/* atomic; only with -s */
 static bool count_ops;
+static bool no_splice;
 
 /* Requests per opcode since the last dump (then reset): where a workload's round trips go. */
 static void dump_counts(void)
@@ -94,11 +97,91 @@ static uint8_t *buf_alloc(void)
 	return p;
 }
 
+/* A worker's pipe for READ replies: the file's pages go into it and from it to
+ * /dev/fuse without a copy in user space (what libfuse does for passthrough_hp). */
+struct splicer {
+	int dev;
+	int pipe[2];
+	uint8_t *scratch;	/* a short reply is drained into it and rewritten */
+};
+
+/* Empty the pipe into the scratch buffer; returns the bytes read. */
+static size_t pipe_drain(struct splicer *sp, size_t max)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < max && (n = read(sp->pipe[0], sp->scratch + got, max - got)) > 0)
+		got += (size_t)n;
+	while (read(sp->pipe[0], sp->scratch, BUF_SIZE) > 0)
+		;	/* more than asked for cannot be there; never leave bytes behind */
+	return got;
+}
+
+/* Header, then the file's pages, then the whole message from the pipe into /dev/fuse. */
+static ssize_t send_file(void *opaque, uint64_t unique, int fd, off_t off, size_t len)
+{
+	struct splicer *sp = opaque;
+	struct fuse_out_header oh = { .len = (uint32_t)(sizeof(oh) + len), .unique = unique };
+	size_t got = 0, total;
+	ssize_t n = 0;
+
+	if (write(sp->pipe[1], &oh, sizeof(oh)) != (ssize_t)sizeof(oh)) {
+		pipe_drain(sp, 0);
+		return -EIO;
+	}
+	while (got < len) {
+		n = splice(fd, &off, sp->pipe[1], NULL, len - got, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	if (n < 0 && !got) {	/* nothing read: let the server answer the error itself */
+		pipe_drain(sp, 0);
+		return -errno;
+	}
+	if (got < len) {	/* end of file: the header in the pipe says len, rewrite it */
+		total = pipe_drain(sp, sizeof(oh) + got);
+		if (total < sizeof(oh))
+			return -EIO;
+		oh.len = (uint32_t)total;
+		memcpy(sp->scratch, &oh, sizeof(oh));
+		if (write(sp->dev, sp->scratch, total) < 0 && errno != ENOENT)
+			fprintf(stderr, "fuse-host-mount: reply: %s\n", strerror(errno));
+		return (ssize_t)(total - sizeof(oh));
+	}
+	total = sizeof(oh) + got;
+	n = splice(sp->pipe[0], NULL, sp->dev, NULL, total, SPLICE_F_MOVE);
+	if (n != (ssize_t)total) {
+		if (n < 0 && errno != ENOENT)	/* ENOENT: the request was interrupted */
+			fprintf(stderr, "fuse-host-mount: spliced reply: %s\n", strerror(errno));
+		pipe_drain(sp, 0);
+	}
+	return (ssize_t)got;
+}
+
+/* A pipe that holds a whole READ reply (1 MiB of data and its header), non-blocking. */
+static int splicer_init(struct splicer *sp, int dev, uint8_t *scratch)
+{
+	sp->dev = dev;
+	sp->scratch = scratch;
+	if (pipe2(sp->pipe, O_NONBLOCK | O_CLOEXEC) < 0)
+		return -errno;
+	if (fcntl(sp->pipe[1], F_SETPIPE_SZ, 2 * FUSE_SRV_MAX_WRITE) < 0) {
+		close(sp->pipe[0]);
+		close(sp->pipe[1]);
+		return -errno;
+	}
+	return 0;
+}
+
 static void *serve(void *opaque)
 {
 	struct worker *w = opaque;
 	uint8_t ih[IN_HDR], oh[OUT_HDR], *in = NULL, *out = NULL;
 	struct iovec iv[2], ov[2], cut[2];
+	struct fuse_srv_sink sink = { .send_file = send_file }, *sk = NULL;
+	struct splicer sp;
 	size_t reply_len;
 	ssize_t n;
 	int cnt;
@@ -107,6 +190,10 @@ static void *serve(void *opaque)
 	out = buf_alloc();
 	if (!in || !out)
 		goto out;
+	if (!no_splice && !splicer_init(&sp, w->fd, out)) {
+		sink.opaque = &sp;
+		sk = &sink;
+	}
 	ov[0] = (struct iovec){ oh, OUT_HDR };
 	ov[1] = (struct iovec){ out, BUF_SIZE };
 	for (;;) {
@@ -132,11 +219,15 @@ static void *serve(void *opaque)
 			iv[1].iov_len = (size_t)n - IN_HDR;
 			cnt = 2;
 		}
-		if (fuse_srv_handle(w->srv, iv, cnt, ov, 2, &reply_len) < 0 || !reply_len)
+		if (fuse_srv_handle_sink(w->srv, iv, cnt, ov, 2, sk, &reply_len) < 0 || !reply_len)
 			continue;
 		out_cut(ov, reply_len, cut, &cnt);
 		if (writev(w->fd, cut, cnt) < 0 && errno != ENOENT)
 			fprintf(stderr, "fuse-host-mount: reply: %s\n", strerror(errno));
+	}
+	if (sk) {
+		close(sp.pipe[0]);
+		close(sp.pipe[1]);
 	}
 out:
 	free(in);
@@ -174,7 +265,7 @@ int main(int argc, char **argv)
 	struct worker w;
 	char opts[256];
 
-	while ((opt = getopt(argc, argv, "rt:Osc:X")) != -1) {
+	while ((opt = getopt(argc, argv, "rt:Osc:XC")) != -1) {
 		if (opt == 'r')
 			cfg.read_only = true;
 		else if (opt == 't')
@@ -187,11 +278,13 @@ int main(int argc, char **argv)
 			cache = optarg;
 		else if (opt == 'X')
 			cfg.no_xattr = true;
+		else if (opt == 'C')
+			no_splice = true;
 		else
 			return 2;
 	}
 	if (argc - optind != 2 || nthreads < 1 || nthreads > 16) {
-		fprintf(stderr, "usage: %s [-r] [-t N] [-O] [-s] [-c POLICY] [-X] SRC MNT\n", argv[0]);
+		fprintf(stderr, "usage: %s [-r] [-t N] [-O] [-s] [-c POLICY] [-X] [-C] SRC MNT\n", argv[0]);
 		return 2;
 	}
 	if (fuse_srv_cache_parse(cache ? cache : getenv("KRUN_FS_CACHE"), FUSE_SRV_CACHE_AUTO,
