@@ -431,6 +431,44 @@ static void test_read_sink(void)
 	fuse_srv_destroy(srv);
 }
 
+/* The writeback cache's MTIME|CTIME flush: applied to a named file, answered from the
+ * inode for one whose last host name is gone (no utimensat, the guest's times echoed). */
+static void test_unlinked_time_flush(void)
+{
+	struct fuse_setattr_in sa = { .valid = FATTR_MTIME | FATTR_CTIME, .mtime = 1000000,
+				      .mtimensec = 5, .ctime = 2000000, .ctimensec = 7 };
+	struct fuse_srv *srv;
+	uint64_t node, ttl;
+	struct stat st;
+	char p[256];
+
+	write_file("tf", "data");
+	snprintf(p, sizeof(p), "%s/tf", tmpdir);
+	srv = make_srv(FUSE_SRV_CACHE_ALWAYS, false, false, NULL);
+	CHECK(srv);
+	if (!srv)
+		return;
+	node = lookup(srv, "tf", &ttl);
+	CHECK(node);
+	CHECK_EQ(req(srv, FUSE_SETATTR, node, &sa, sizeof(sa)), 0);
+	CHECK(!stat(p, &st) && st.st_mtime == 1000000);	/* a named file: applied */
+	CHECK_EQ(OUT(struct fuse_attr_out)->attr.size, 4);
+	CHECK_EQ(req(srv, FUSE_UNLINK, 1, "tf", 3), 0);
+	sa.mtime = 3000000;
+	CHECK_EQ(req(srv, FUSE_SETATTR, node, &sa, sizeof(sa)), 0);
+	CHECK_EQ(OUT(struct fuse_attr_out)->attr.mtime, 3000000);
+	CHECK_EQ(OUT(struct fuse_attr_out)->attr.ctime, 2000000);
+	CHECK_EQ(OUT(struct fuse_attr_out)->attr.ctimensec, 7);
+	CHECK_EQ(OUT(struct fuse_attr_out)->attr.nlink, 0);
+	CHECK_EQ(OUT(struct fuse_attr_out)->attr.size, 4);
+	sa.valid |= FATTR_MODE;		/* anything more is applied as before */
+	sa.mode = 0600;
+	CHECK_EQ(req(srv, FUSE_SETATTR, node, &sa, sizeof(sa)), 0);
+	CHECK_EQ(OUT(struct fuse_attr_out)->attr.mode & 07777, 0600);
+	CHECK_EQ(OUT(struct fuse_attr_out)->attr.mtime, 3000000);
+	fuse_srv_destroy(srv);
+}
+
 int main(void)
 {
 	const char *prefix = "fuse-cache";
@@ -446,6 +484,7 @@ int main(void)
 	R(test_negative_lookup);
 	R(test_no_open);
 	R(test_read_sink);
+	R(test_unlinked_time_flush);
 	snprintf((char *)reply, sizeof(reply), "rm -rf %s", tmpdir);
 	if (system((char *)reply))
 		fails++;
