@@ -103,6 +103,7 @@ struct splicer {
 	int dev;
 	int pipe[2];
 	uint8_t *scratch;	/* a short reply is drained into it and rewritten */
+	size_t cap;		/* pipe capacity: the header takes a page of it */
 };
 
 /* Empty the pipe into the scratch buffer; returns the bytes read. */
@@ -126,6 +127,8 @@ static ssize_t send_file(void *opaque, uint64_t unique, int fd, off_t off, size_
 	size_t got = 0, total;
 	ssize_t n = 0;
 
+	if (len + 4096 > sp->cap)
+		return -E2BIG;	/* would not fit beside its header: copied instead */
 	if (write(sp->pipe[1], &oh, sizeof(oh)) != (ssize_t)sizeof(oh)) {
 		pipe_drain(sp, 0);
 		return -EIO;
@@ -137,8 +140,10 @@ static ssize_t send_file(void *opaque, uint64_t unique, int fd, off_t off, size_
 		got += (size_t)n;
 	}
 	if (n < 0 && !got) {	/* nothing read: let the server answer the error itself */
+		int err = errno;
+
 		pipe_drain(sp, 0);
-		return -errno;
+		return -err;
 	}
 	if (got < len) {	/* end of file: the header in the pipe says len, rewrite it */
 		total = pipe_drain(sp, sizeof(oh) + got);
@@ -160,18 +165,25 @@ static ssize_t send_file(void *opaque, uint64_t unique, int fd, off_t off, size_
 	return (ssize_t)got;
 }
 
-/* A pipe that holds a whole READ reply (1 MiB of data and its header), non-blocking. */
+/* A non-blocking pipe for whole READ replies: 1 MiB of data and its header when
+ * we may grow it that far, else fs.pipe-max-size (larger READs are copied). */
 static int splicer_init(struct splicer *sp, int dev, uint8_t *scratch)
 {
+	int n;
+
 	sp->dev = dev;
 	sp->scratch = scratch;
 	if (pipe2(sp->pipe, O_NONBLOCK | O_CLOEXEC) < 0)
 		return -errno;
-	if (fcntl(sp->pipe[1], F_SETPIPE_SZ, 2 * FUSE_SRV_MAX_WRITE) < 0) {
+	n = fcntl(sp->pipe[1], F_SETPIPE_SZ, 2 * FUSE_SRV_MAX_WRITE);
+	if (n < 0)	/* without CAP_SYS_RESOURCE: up to fs.pipe-max-size */
+		n = fcntl(sp->pipe[1], F_SETPIPE_SZ, FUSE_SRV_MAX_WRITE);
+	if (n < 0) {
 		close(sp->pipe[0]);
 		close(sp->pipe[1]);
 		return -errno;
 	}
+	sp->cap = (size_t)n;
 	return 0;
 }
 
