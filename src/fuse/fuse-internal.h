@@ -19,6 +19,7 @@
 #define FS_TTL_SEC	5	/* cache=auto, as upstream */
 #define FS_TTL_ALWAYS	86400	/* cache=always: the guest owns the tree */
 #define FS_MAX_OBJECTS	(1u << 20)	/* default cap on nodes + handles per share (~80 MiB) */
+#define FS_KEEP_RD	64	/* nodes per share that keep a read fd (no-open READs) */
 
 /* A virtual (memory-backed) entry; the tree is built before serving and never freed early. */
 struct ov_entry {
@@ -41,6 +42,8 @@ struct node {
 	ino_t ino;
 	uint32_t type;			/* S_IFMT bits; immutable while used */
 	bool no_record;			/* no override_stat record when first looked up (immutable) */
+	int rd_fd;			/* read-only open kept for no-open READs, or -1; set once
+					 * under srv->lock, closed when the node is freed */
 	struct ov_entry *ov;		/* overlay entry (also set on a passthrough root) */
 	uint64_t nlookup;		/* protected by srv->lock */
 	uint32_t refs;			/* in-flight requests; protected by srv->lock */
@@ -61,6 +64,7 @@ struct handle {
 	uint64_t dir_pos;		/* cookie the directory fd stands at (dir_lock) */
 	bool dir_pos_valid;
 	bool temp;			/* no-open: made for one request, not in the table */
+	struct node *pin;		/* temp handle on a node's rd_fd: unpinned, not closed */
 };
 
 struct fs_table {
@@ -79,6 +83,7 @@ struct fuse_srv {
 	pthread_mutex_t lock;		/* protects both tables, the hash and overlay bookkeeping */
 	struct fs_table nodes, handles;
 	uint32_t nr_objs;		/* live nodes + handles, with or without fd (lock) */
+	uint32_t nr_rd;			/* nodes holding an rd_fd (lock) */
 	uint32_t max_objs;		/* beyond it the guest gets EMFILE */
 	uint32_t *hash;			/* buckets of node slot indexes (0 = empty) */
 	uint32_t hash_size;
@@ -122,6 +127,7 @@ int node_insert(struct fuse_srv *srv, int fd, const struct statx *st, bool no_re
 int node_insert_ov(struct fuse_srv *srv, struct ov_entry *e, uint64_t *id);
 void node_forget(struct fuse_srv *srv, uint64_t id, uint64_t nlookup);
 void node_forget_all(struct fuse_srv *srv);
+bool node_keep_rd(struct fuse_srv *srv, struct node *n, int fd);
 uint32_t node_known_type(struct fuse_srv *srv, dev_t dev, ino_t ino);
 int handle_new(struct fuse_srv *srv, int fd, struct ov_entry *ov, bool is_dir, uint64_t *fh);
 int handle_get(struct fuse_srv *srv, uint64_t fh, struct handle **out);

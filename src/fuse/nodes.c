@@ -157,6 +157,7 @@ static void node_init_free(void *p, uint32_t next)
 	struct node *n = p;
 
 	n->fd = -1;
+	n->rd_fd = -1;
 	n->next_free = next;
 }
 
@@ -222,6 +223,11 @@ static int node_free(struct fuse_srv *srv, struct node *n, uint32_t idx)
 	} else {
 		hash_remove(srv, n, idx);
 	}
+	if (n->rd_fd >= 0) {	/* not the inode's last reference (n->fd is): a cheap close */
+		fd_give(n->rd_fd);
+		n->rd_fd = -1;
+		srv->nr_rd--;
+	}
 	fd = obj_give_later(srv, n->fd);
 	n->fd = -1;
 	n->ov = NULL;
@@ -241,6 +247,8 @@ void fs_tables_destroy(struct fuse_srv *srv)
 
 		if (n->used)
 			obj_give(srv, n->fd);
+		if (n->rd_fd >= 0)
+			fd_give(n->rd_fd);
 	}
 	for (i = 1; i < srv->handles.cap; i++) {
 		struct handle *h = handle_at(srv, i);
@@ -258,6 +266,26 @@ void fs_tables_destroy(struct fuse_srv *srv)
 	free(srv->nodes.chunks);
 	free(srv->handles.chunks);
 	free(srv->hash);
+}
+
+/*
+ * Keep (fd), a read-only open of pinned node (n), for the node's later no-open
+ * READs: a file read in pieces was reopened through /proc for every READ. At
+ * most FS_KEEP_RD nodes per share keep one, inside the host fd budget; it goes
+ * with the node. True when the node took (fd).
+ */
+bool node_keep_rd(struct fuse_srv *srv, struct node *n, int fd)
+{
+	bool kept = false;
+
+	pthread_mutex_lock(&srv->lock);
+	if (n->rd_fd < 0 && srv->nr_rd < FS_KEEP_RD && !fd_take()) {
+		__atomic_store_n(&n->rd_fd, fd, __ATOMIC_RELEASE);
+		srv->nr_rd++;
+		kept = true;
+	}
+	pthread_mutex_unlock(&srv->lock);
+	return kept;
 }
 
 /* Resolve a guest node id and pin the node for the duration of the request. */
@@ -557,7 +585,9 @@ void handle_put(struct fuse_srv *srv, struct handle *h)
 	if (!h)
 		return;
 	if (h->temp) {
-		if (h->fd >= 0)
+		if (h->pin)
+			node_put(srv, h->pin);	/* the fd is the node's rd_fd */
+		else if (h->fd >= 0)
 			close(h->fd);
 		free(h);
 		return;

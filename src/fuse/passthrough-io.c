@@ -137,6 +137,31 @@ int op_release(struct fuse_req *r)
 }
 
 /*
+ * The fd of a no-open request's temporary handle (h): the node's kept read fd
+ * for a READ (keep) when it has one, else a reopen as (acc), which a READ
+ * past the file's first piece (a file read in pieces) hands to the node to
+ * keep. With a kept fd, (h) pins the node instead of owning an fd.
+ */
+static int temp_fd(struct fuse_req *r, struct node *n, int acc, bool keep, struct handle *h)
+{
+	const struct fuse_read_in *in = (const void *)r->arg;
+	int fd = keep ? __atomic_load_n(&n->rd_fd, __ATOMIC_ACQUIRE) : -1;
+
+	if (fd < 0) {
+		fd = reopen_node(n, acc);
+		if (fd < 0)
+			return fd;
+		if (!keep || !in->offset || !node_keep_rd(r->srv, n, fd)) {
+			h->fd = fd;
+			return 0;
+		}
+	}
+	h->fd = fd;
+	h->pin = n;
+	return 0;
+}
+
+/*
  * The handle a request names. Under no-open the guest kernel sends fh 0 for
  * regular files: the file is then reopened as (acc) through node (nodeid)'s
  * O_PATH fd for this request only and closed when it is done. Nothing stays
@@ -144,7 +169,7 @@ int op_release(struct fuse_req *r)
  * host binary the guest wrote to is not kept open for writing (ETXTBSY).
  * (acc) < 0: only a real handle will do (locks).
  */
-static int io_handle(struct fuse_req *r, uint64_t fh, uint64_t nodeid, int acc,
+static int io_handle(struct fuse_req *r, uint64_t fh, uint64_t nodeid, int acc, bool keep,
 		     struct handle **out)
 {
 	struct handle *h;
@@ -167,12 +192,15 @@ static int io_handle(struct fuse_req *r, uint64_t fh, uint64_t nodeid, int acc,
 	if (n->fd < 0)
 		h->ov = n->ov;		/* overlay file: served from memory, read-only */
 	else if (!h->is_dir)
-		h->fd = ret = reopen_node(n, acc);
-	if (ret < 0)
+		ret = temp_fd(r, n, acc, keep, h);
+	if (ret < 0) {
 		free(h);
-	else
-		*out = h;
-	ret = ret < 0 ? ret : 0;
+		goto out;
+	}
+	*out = h;
+	ret = 0;
+	if (h->pin)
+		return 0;		/* stays pinned until handle_put() */
 out:
 	node_put(r->srv, n);
 	return ret;
@@ -182,7 +210,7 @@ out:
 static int get_file(struct fuse_req *r, uint64_t fh, uint64_t nodeid, int acc,
 		    struct handle **h)
 {
-	int ret = io_handle(r, fh, nodeid, acc, h);
+	int ret = io_handle(r, fh, nodeid, acc, false, h);
 
 	if (ret)
 		return ret;
@@ -213,7 +241,7 @@ int op_read(struct fuse_req *r)
 	ssize_t n;
 	int ret;
 
-	ret = io_handle(r, in->fh, r->h->nodeid, O_RDONLY, &h);
+	ret = io_handle(r, in->fh, r->h->nodeid, O_RDONLY, true, &h);
 	if (ret)
 		return ret;
 	if (size > r->out_max)
@@ -313,7 +341,7 @@ int op_fsync(struct fuse_req *r)
 	struct handle *h;
 	int ret;
 
-	ret = io_handle(r, in->fh, r->h->nodeid, O_RDONLY, &h);
+	ret = io_handle(r, in->fh, r->h->nodeid, O_RDONLY, false, &h);
 	if (ret)
 		return ret;
 	if (h->fd >= 0 && ((in->fsync_flags & 1) ? fdatasync(h->fd) : fsync(h->fd)) < 0)

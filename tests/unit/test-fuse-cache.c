@@ -431,6 +431,67 @@ static void test_read_sink(void)
 	fuse_srv_destroy(srv);
 }
 
+/* Open fds of this process on host file (name) of tmpdir, O_PATH ones included. */
+static int fds_on(const char *name)
+{
+	char want[256], link[256], p[64];
+	int fd, n = 0;
+	ssize_t l;
+
+	snprintf(want, sizeof(want), "%s/%s", tmpdir, name);
+	for (fd = 0; fd < 1024; fd++) {
+		snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+		l = readlink(p, link, sizeof(link) - 1);
+		if (l <= 0)
+			continue;
+		link[l] = 0;
+		n += !strncmp(link, want, strlen(want));	/* "... (deleted)" too */
+	}
+	return n;
+}
+
+/* No-open READs past a file's first piece keep a read fd on the node: later
+ * READs use it (and see writes), FORGET closes it; first-piece READs keep none. */
+static void test_kept_read_fd(void)
+{
+	struct {
+		struct fuse_write_in w;
+		char data[2];
+	} wr = { .w = { .offset = 2, .size = 2 }, .data = { 'X', 'Y' } };
+	struct fuse_read_in rd = { .offset = 0, .size = 64 };
+	struct fuse_srv *srv;
+	uint64_t node, ttl;
+
+	init_extra = FUSE_NO_OPEN_SUPPORT;
+	write_file("kept", "0123456789");
+	srv = make_srv(FUSE_SRV_CACHE_ALWAYS, false, false, NULL);
+	CHECK(srv);
+	if (!srv)
+		goto out;
+	node = lookup(srv, "kept", &ttl);
+	CHECK(node);
+	CHECK_EQ(fds_on("kept"), 1);		/* the node's O_PATH fd */
+	CHECK_EQ(req(srv, FUSE_READ, node, &rd, sizeof(rd)), 0);
+	CHECK_EQ(fds_on("kept"), 1);		/* a first piece: reopened and closed */
+	rd.offset = 1;
+	CHECK_EQ(req(srv, FUSE_READ, node, &rd, sizeof(rd)), 0);
+	CHECK_EQ(fds_on("kept"), 2);		/* kept */
+	CHECK(!memcmp(reply + sizeof(struct fuse_out_header), "123456789", 9));
+	CHECK_EQ(req(srv, FUSE_WRITE, node, &wr, sizeof(wr)), 0);
+	CHECK_EQ(req(srv, FUSE_READ, node, &rd, sizeof(rd)), 0);
+	CHECK(!memcmp(reply + sizeof(struct fuse_out_header), "1XY456789", 9));
+	CHECK_EQ(fds_on("kept"), 2);		/* reused, not another one */
+	CHECK_EQ(req(srv, FUSE_UNLINK, 1, "kept", 5), 0);
+	CHECK_EQ(req(srv, FUSE_READ, node, &rd, sizeof(rd)), 0);	/* open-unlinked still reads */
+	CHECK_EQ(req(srv, FUSE_FORGET, node, &(struct fuse_forget_in){ 1 },
+		     sizeof(struct fuse_forget_in)), 1);
+	CHECK_EQ(fds_on("kept"), 0);		/* both closed with the node */
+	CHECK_EQ(req(srv, FUSE_READ, node, &rd, sizeof(rd)), -ESTALE);
+	fuse_srv_destroy(srv);
+out:
+	init_extra = 0;
+}
+
 /* The writeback cache's MTIME|CTIME flush: applied to a named file, answered from the
  * inode for one whose last host name is gone (no utimensat, the guest's times echoed). */
 static void test_unlinked_time_flush(void)
@@ -485,6 +546,7 @@ int main(void)
 	R(test_no_open);
 	R(test_read_sink);
 	R(test_unlinked_time_flush);
+	R(test_kept_read_fd);
 	snprintf((char *)reply, sizeof(reply), "rm -rf %s", tmpdir);
 	if (system((char *)reply))
 		fails++;
