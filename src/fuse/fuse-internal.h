@@ -108,6 +108,7 @@ struct fuse_req {
 	const struct iovec *out;
 	int out_cnt;
 	size_t out_max;			/* reply bytes available after fuse_out_header */
+	bool out_room;			/* out holds a fuse_out_header (not so for FORGETs) */
 	uint8_t *rbuf;			/* linear reply payload (malloc'd) */
 	size_t rlen;
 	const struct fuse_srv_sink *sink;	/* zero-copy READ replies, or NULL */

@@ -397,7 +397,7 @@ static int send_reply(struct fuse_req *r, int err, size_t *reply_len)
 	struct fuse_out_header oh = { .unique = r->h->unique };
 	size_t payload = err ? 0 : r->rlen;
 
-	if (r->no_reply) {
+	if (r->no_reply || !r->out_room) {	/* no room: a FORGET-like request failed */
 		*reply_len = 0;
 		return 0;
 	}
@@ -408,6 +408,11 @@ static int send_reply(struct fuse_req *r, int err, size_t *reply_len)
 		iov_copy_to(r->out, r->out_cnt, sizeof(oh), r->rbuf, payload);
 	*reply_len = oh.len;
 	return 0;
+}
+
+static bool no_reply_opcode(uint32_t opc)
+{
+	return opc == FUSE_FORGET || opc == FUSE_BATCH_FORGET || opc == FUSE_INTERRUPT;
 }
 
 int fuse_srv_handle(struct fuse_srv *srv, const struct iovec *in, int in_cnt,
@@ -428,13 +433,17 @@ int fuse_srv_handle_sink(struct fuse_srv *srv, const struct iovec *in, int in_cn
 	int ret;
 
 	*reply_len = 0;
-	if (in_total < sizeof(h) || out_total < sizeof(struct fuse_out_header)) {
+	if (in_total >= sizeof(h))
+		iov_copy_from(in, in_cnt, &h, sizeof(h));
+	/* FORGET and its kin are never answered, and the guest's driver gives them no
+	 * reply buffer at all (the hiprio queue): they must not need one. */
+	r.out_room = out_total >= sizeof(struct fuse_out_header);
+	if (in_total < sizeof(h) || (!r.out_room && !no_reply_opcode(h.opcode))) {
 		log_warn_once("fuse: request without room for headers (%zu in, %zu out)",
 			      in_total, out_total);
 		return -EINVAL;
 	}
-	iov_copy_from(in, in_cnt, &h, sizeof(h));
-	r.out_max = out_total - sizeof(struct fuse_out_header);
+	r.out_max = r.out_room ? out_total - sizeof(struct fuse_out_header) : 0;
 	if (h.len < sizeof(h) || h.len > in_total) {
 		log_warn_once("fuse: header len %u outside the %zu-byte request", h.len, in_total);
 		ret = -EINVAL;

@@ -293,6 +293,55 @@ static void test_forget_and_stale(void)
 	fuse_srv_destroy(srv);
 }
 
+/* The guest's driver queues FORGETs on the hiprio queue with no reply buffer at all:
+ * they must be served (the node freed) without one; requests that need a reply are not. */
+static void test_forget_without_reply_buffer(void)
+{
+	struct fuse_srv *srv = make_srv(false, 0);
+	struct {
+		struct fuse_in_header h;
+		union {
+			struct fuse_forget_in f;
+			struct {
+				struct fuse_batch_forget_in b;
+				struct fuse_forget_one one;
+			} bf;
+		};
+	} m = { 0 };
+	struct fuse_getattr_in ga = { 0 };
+	struct iovec iv = { &m, sizeof(m.h) + sizeof(m.f) };
+	size_t rl = 7;
+	uint64_t a, b;
+
+	close(open(strcat(strcpy((char *)reply, tmpdir), "/hp1"), O_CREAT | O_WRONLY, 0644));
+	close(open(strcat(strcpy((char *)reply, tmpdir), "/hp2"), O_CREAT | O_WRONLY, 0644));
+	a = lookup(srv, 1, "hp1");
+	b = lookup(srv, 1, "hp2");
+	CHECK(a > 1 && b > 1);
+	m.h = (struct fuse_in_header){ .len = (uint32_t)iv.iov_len, .opcode = FUSE_FORGET,
+				       .unique = 3, .nodeid = a };
+	m.f.nlookup = 1;
+	CHECK_EQ(fuse_srv_handle(srv, &iv, 1, NULL, 0, &rl), 0);
+	CHECK_EQ(rl, 0);
+	CHECK_EQ(req(srv, FUSE_GETATTR, a, &ga, sizeof(ga)), -ESTALE);	/* forgotten */
+	iv.iov_len = sizeof(m.h) + sizeof(m.bf);
+	m.h = (struct fuse_in_header){ .len = (uint32_t)iv.iov_len, .opcode = FUSE_BATCH_FORGET,
+				       .unique = 4 };
+	m.bf.b.count = 1;
+	m.bf.one = (struct fuse_forget_one){ .nodeid = b, .nlookup = 1 };
+	CHECK_EQ(fuse_srv_handle(srv, &iv, 1, NULL, 0, &rl), 0);
+	CHECK_EQ(rl, 0);
+	CHECK_EQ(req(srv, FUSE_GETATTR, b, &ga, sizeof(ga)), -ESTALE);
+	m.h.len = 1000;		/* a broken one fails quietly: nothing to frame a reply in */
+	CHECK_EQ(fuse_srv_handle(srv, &iv, 1, NULL, 0, &rl), 0);
+	CHECK_EQ(rl, 0);
+	iv.iov_len = sizeof(m.h) + sizeof(ga);	/* GETATTR still needs room for its reply */
+	m.h = (struct fuse_in_header){ .len = (uint32_t)iv.iov_len, .opcode = FUSE_GETATTR,
+				       .unique = 5, .nodeid = 1 };
+	CHECK_EQ(fuse_srv_handle(srv, &iv, 1, NULL, 0, &rl), -EINVAL);
+	fuse_srv_destroy(srv);
+}
+
 static void test_batch_forget_overflow(void)
 {
 	struct fuse_srv *srv = make_srv(false, 0);
@@ -450,6 +499,7 @@ int main(void)
 	R(test_split_iovecs);
 	R(test_symlink_node_abuse);
 	R(test_forget_and_stale);
+	R(test_forget_without_reply_buffer);
 	R(test_batch_forget_overflow);
 	R(test_release_twice);
 	R(test_exit_ioctl);
