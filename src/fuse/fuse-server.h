@@ -100,8 +100,10 @@ int fuse_srv_add_overlay_dir(struct fuse_srv *srv, const char *path, uint32_t mo
  * requests without reply (FORGET, BATCH_FORGET, INTERRUPT). Protocol errors
  * (bad node id, short arguments, unknown opcode, ...) are replied as errors
  * with return 0. Returns -errno only when no reply can be framed at all (no
- * readable header, or (out) smaller than fuse_out_header); the caller then
- * fails the request in its own transport.
+ * readable header, or (out) smaller than fuse_out_header for a request that
+ * needs a reply); the caller then fails the request in its own transport.
+ * FORGET, BATCH_FORGET and INTERRUPT need no (out) at all (the guest's
+ * driver gives hiprio requests none).
  *
  * Locking: the node and handle tables are protected by one internal mutex,
  * and every request pins the nodes/handles it uses with a reference, so
