@@ -215,7 +215,10 @@ static void send_req(struct fuse_srv *srv, size_t len, uint8_t how)
 		out[0].iov_len = osize;
 		out[1].iov_len = 0;
 	}
-	ret = fuse_srv_handle(srv, in, nin, out, osize <= 24 ? 1 : 2, &rl);
+	/* Bit 5: no reply buffer at all, as the guest's hiprio queue sends FORGETs. */
+	if (how & 0x20)
+		osize = 0;
+	ret = fuse_srv_handle(srv, in, nin, out, !osize ? 0 : osize <= 24 ? 1 : 2, &rl);
 	if (ret) {
 		FUZZ_ASSERT(ret < 0 && ret > -4096, "fuse_srv_handle returned %d", ret);
 		return;
