@@ -61,11 +61,11 @@ static int vmm_load_kernel_image(struct vmm *v)
 	if (cfg->kernel_format == KRUN_KERNEL_FORMAT_ELF) {
 		/* Opened now (errors show before the VM exists), read into RAM once it does. */
 		k->elf_fd = open(cfg->kernel_path, O_RDONLY | O_CLOEXEC);
-		if (k->elf_fd < 0) {
-			ret = -errno;
-			log_err("vmm: cannot read kernel %s: %s", cfg->kernel_path, strerror(-ret));
-		}
-		return k->elf_fd < 0 ? ret : 0;
+		if (k->elf_fd >= 0)
+			return 0;
+		ret = -errno;
+		log_err("vmm: cannot read kernel %s: %s", cfg->kernel_path, strerror(-ret));
+		return ret;
 	}
 	if (cfg->kernel_format != KRUN_KERNEL_FORMAT_RAW) {
 		log_err("vmm: kernel format %u is not supported on x86_64", cfg->kernel_format);
