@@ -193,6 +193,18 @@ static void test_mptable(void)
 	CHECK_EQ(cpus, 64);
 }
 
+/* An x86-64 ELF header whose program headers follow it, entry in the first segment's kernel mapping. */
+static void elf_header_init(Elf64_Ehdr *eh, uint16_t phnum)
+{
+	memcpy(eh->e_ident, ELFMAG, SELFMAG);
+	eh->e_ident[EI_CLASS] = ELFCLASS64;
+	eh->e_machine = EM_X86_64;
+	eh->e_phoff = sizeof(*eh);
+	eh->e_phentsize = sizeof(Elf64_Phdr);
+	eh->e_phnum = phnum;
+	eh->e_entry = 0xffffffff81000004ULL;
+}
+
 static void test_elf_loader(void)
 {
 	struct {
@@ -203,13 +215,7 @@ static void test_elf_loader(void)
 	uint64_t entry = 0, end = 0;
 
 	setup_ram();
-	memcpy(img.eh.e_ident, ELFMAG, SELFMAG);
-	img.eh.e_ident[EI_CLASS] = ELFCLASS64;
-	img.eh.e_machine = EM_X86_64;
-	img.eh.e_phoff = sizeof(img.eh);
-	img.eh.e_phentsize = sizeof(Elf64_Phdr);
-	img.eh.e_phnum = 1;
-	img.eh.e_entry = 0xffffffff81000004ULL;
+	elf_header_init(&img.eh, 1);
 	img.ph = (Elf64_Phdr){ .p_type = PT_LOAD, .p_offset = offsetof(typeof(img), code),
 			       .p_vaddr = 0xffffffff81000000ULL, .p_paddr = 0x1000000,
 			       .p_filesz = 16, .p_memsz = 4096 };
@@ -245,13 +251,7 @@ static void test_elf_loader_fd(void)
 
 	CHECK(fd >= 0);
 	setup_ram();
-	memcpy(img.eh.e_ident, ELFMAG, SELFMAG);
-	img.eh.e_ident[EI_CLASS] = ELFCLASS64;
-	img.eh.e_machine = EM_X86_64;
-	img.eh.e_phoff = sizeof(img.eh);
-	img.eh.e_phentsize = sizeof(Elf64_Phdr);
-	img.eh.e_phnum = 2;
-	img.eh.e_entry = 0xffffffff81000004ULL;
+	elf_header_init(&img.eh, 2);
 	img.ph[0] = (Elf64_Phdr){ .p_type = PT_NOTE, .p_offset = offsetof(typeof(img), symbols),
 				  .p_paddr = 0x2000000, .p_filesz = 64, .p_memsz = 64 };
 	img.ph[1] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_offset = offsetof(typeof(img), code),
