@@ -72,7 +72,7 @@ void disk_close(struct disk *d)
 	d->ops->close(d);
 }
 
-/* 0 when [off, off + len) is a non-empty, sector-aligned range inside the disk. */
+/* 0 when [off, off + len) is a sector-aligned range inside the disk (empty allowed). */
 static int disk_check(const struct disk *d, uint64_t off, uint64_t len)
 {
 	if ((off | len) & (DISK_SECTOR - 1))
@@ -95,10 +95,12 @@ int disk_writev(struct disk *d, uint64_t off, const struct iovec *iov, int cnt, 
 {
 	int ret = disk_check(d, off, len);
 
-	if (ret || !len)
+	if (ret)
 		return ret;
 	if (d->read_only)
 		return -EROFS;
+	if (!len)
+		return 0;
 	return d->ops->writev(d, off, iov, cnt, len);
 }
 
@@ -113,10 +115,12 @@ int disk_discard(struct disk *d, uint64_t off, uint64_t len)
 {
 	int ret = disk_check(d, off, len);
 
-	if (ret || !len)
+	if (ret)
 		return ret;
 	if (d->read_only)
 		return -EROFS;
+	if (!len)
+		return 0;
 	return d->ops->discard(d, off, len);
 }
 
@@ -124,10 +128,12 @@ int disk_write_zeroes(struct disk *d, uint64_t off, uint64_t len, bool unmap)
 {
 	int ret = disk_check(d, off, len);
 
-	if (ret || !len)
+	if (ret)
 		return ret;
 	if (d->read_only)
 		return -EROFS;
+	if (!len)
+		return 0;
 	return d->ops->write_zeroes(d, off, len, unmap);
 }
 

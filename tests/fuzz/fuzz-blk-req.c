@@ -402,7 +402,7 @@ static void check(struct fdev *f, const struct req *r, uint32_t used_len)
 	case VIRTIO_BLK_T_OUT:
 		if (status != VIRTIO_BLK_S_OK)
 			return;
-		FUZZ_ASSERT((!ro || !wdata) && wdata % DISK_SECTOR == 0 && in_disk(r->sector, wdata),
+		FUZZ_ASSERT(!ro && wdata % DISK_SECTOR == 0 && in_disk(r->sector, wdata),
 			    "write of %u bytes at sector %llu OK (read-only %d)", wdata,
 			    (unsigned long long)r->sector, ro);
 		memcpy(model + r->sector * DISK_SECTOR, r->out + 16, wdata);

@@ -274,6 +274,9 @@ static void test_backing(void)
 	if (q && r) {
 		read_compare(q, r, 1 * MIB);
 		CHECK_EQ(disk_write_zeroes(q, 0, 512, false), -EROFS);
+		/* A zero-length write is still a write: refused like any other. */
+		CHECK_EQ(disk_writev(q, 0, NULL, 0, 0), -EROFS);
+		CHECK_EQ(disk_discard(q, 0, 0), -EROFS);
 		disk_close(q);
 		disk_close(r);
 	}
