@@ -85,29 +85,50 @@ static void ensure_stdio(void)
 
 #define FUSE_SUPER_MAGIC_ 0x65735546
 
-/*
- * A virtio-fs root reads ahead 128 KiB at a time: the kernel offers its bdi's
- * default as max_readahead at INIT and the server can only lower it. Every
- * READ is a round trip to the VMM, so 1 MiB (the server's max_pages) makes
- * sequential reads take 8x fewer. Best effort.
- */
-static void tune_root_readahead(void)
+/* Writes VAL to /sys/class/bdi/<dev>/KNOB of the device ST names. Best effort. */
+static void bdi_write(const struct stat *st, const char *knob, const char *val)
 {
-	struct statfs sfs;
-	struct stat st;
-	char path[64];
+	char path[80];
 	int fd;
 
-	if (statfs("/", &sfs) < 0 || sfs.f_type != FUSE_SUPER_MAGIC_ || stat("/", &st) < 0)
-		return;
-	snprintf(path, sizeof(path), "/sys/class/bdi/%u:%u/read_ahead_kb", major(st.st_dev),
-		 minor(st.st_dev));
+	snprintf(path, sizeof(path), "/sys/class/bdi/%u:%u/%s", major(st->st_dev),
+		 minor(st->st_dev), knob);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
-	if (write(fd, "1024", 4) < 0)
+	if (write(fd, val, strlen(val)) < 0)
 		fprintf(stderr, "init: %s: %s\n", path, strerror(errno));
 	close(fd);
+}
+
+/*
+ * Tunes the backing device of a virtio-fs root. Best effort.
+ *
+ * read_ahead_kb: the kernel offers its bdi's default (128 KiB) as
+ * max_readahead at INIT and the server can only lower it. Every READ is a
+ * round trip to the VMM, so 1 MiB (the server's max_pages) makes
+ * sequential reads take 8x fewer.
+ *
+ * max_ratio: the kernel caps a FUSE bdi at 1% of the dirty limit (with
+ * strict_limit, so the cap holds even while the system is far below its
+ * limit), because a FUSE server in the same kernel could need memory to
+ * write back the very pages that are throttled. Here the server is the VMM,
+ * outside this kernel: the root is the VM's disk, and it may use the whole
+ * dirty limit as a block device does. Under the root's writeback cache a
+ * writer was otherwise paused after a few MiB. Dirty pages still go to the
+ * host on fsync, close, sync and the init's sync before power-off.
+ * (6.1 has no strict_limit knob: the root's limit is then its share of the
+ * VM's recent writeback, nearly all of it when the root is the one written.)
+ */
+static void tune_root_bdi(void)
+{
+	struct statfs sfs;
+	struct stat st;
+
+	if (statfs("/", &sfs) < 0 || sfs.f_type != FUSE_SUPER_MAGIC_ || stat("/", &st) < 0)
+		return;
+	bdi_write(&st, "read_ahead_kb", "1024");
+	bdi_write(&st, "max_ratio", "100");
 }
 
 int setup_mounts(void)
@@ -125,7 +146,7 @@ int setup_mounts(void)
 	chmod("/dev/kvm", 0666);
 	if (symlink("/proc/self/fd", "/dev/fd") < 0 && errno != EEXIST)
 		fprintf(stderr, "init: symlink /dev/fd: %s\n", strerror(errno));
-	tune_root_readahead();
+	tune_root_bdi();
 	return 0;
 }
 

@@ -7,6 +7,8 @@
  *   -X  no xattrs (the server answers ENOSYS to xattr requests)
  *   -s  count requests by opcode; print the counts to stderr on SIGUSR1 and at exit
  *   -C  copy READ data through a buffer instead of splicing it (file -> pipe -> /dev/fuse)
+ *   -W  lift the kernel's dirty limit of the mount's bdi (max_ratio 100, strict_limit 0) as
+ *       the guest init does for a virtio-fs root, so seq write measures what the guest gets
  * Mounts SRC at MNT (fstype "fuse", allow_other, default_permissions: the
  * options the guest kernel always uses for virtio-fs) and serves until unmounted.
  * Prints "ready" on stdout once mounted.
@@ -24,6 +26,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <linux/fuse.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -247,6 +251,40 @@ out:
 	return NULL;
 }
 
+/* Writes VAL to /sys/class/bdi/<dev>/KNOB; a knob this kernel lacks is skipped. */
+static void bdi_write(dev_t dev, const char *knob, const char *val)
+{
+	char path[80];
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/class/bdi/%u:%u/%s", major(dev), minor(dev), knob);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, val, strlen(val)) < 0)
+		if (errno != ENOENT)
+			fprintf(stderr, "fuse-host-mount: %s: %s\n", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * -W: the kernel gives every FUSE bdi max_ratio 1% with strict_limit, against
+ * a server in the same kernel needing memory to write back what is throttled.
+ * The guest init lifts it for a virtio-fs root, whose server is outside the
+ * guest's kernel (init/setup.c). Called once the workers run: the stat may
+ * need a GETATTR answered.
+ */
+static void lift_dirty_limit(const char *mnt)
+{
+	struct stat st;
+
+	if (stat(mnt, &st) < 0) {
+		fprintf(stderr, "fuse-host-mount: stat %s: %s\n", mnt, strerror(errno));
+		return;
+	}
+	bdi_write(st.st_dev, "max_ratio", "100");
+	bdi_write(st.st_dev, "strict_limit", "0");
+}
+
 static void exit_code(void *opaque, int32_t code)
 {
 	fprintf(stderr, "fuse-host-mount: exit code %d\n", code);
@@ -270,14 +308,14 @@ int main(int argc, char **argv)
 {
 	struct fuse_srv_config cfg = { .cb = { .exit_code = exit_code } };
 	int opt, nthreads = 2, fd, ret, i;
-	bool overlays = false;
+	bool overlays = false, lift = false;
 	const char *cache = NULL;
 	struct fuse_srv *srv;
 	pthread_t tid[16];
 	struct worker w;
 	char opts[256];
 
-	while ((opt = getopt(argc, argv, "rt:Osc:XC")) != -1) {
+	while ((opt = getopt(argc, argv, "rt:Osc:XCW")) != -1) {
 		if (opt == 'r')
 			cfg.read_only = true;
 		else if (opt == 't')
@@ -292,11 +330,13 @@ int main(int argc, char **argv)
 			cfg.no_xattr = true;
 		else if (opt == 'C')
 			no_splice = true;
+		else if (opt == 'W')
+			lift = true;
 		else
 			return 2;
 	}
 	if (argc - optind != 2 || nthreads < 1 || nthreads > 16) {
-		fprintf(stderr, "usage: %s [-r] [-t N] [-O] [-s] [-c POLICY] [-X] [-C] SRC MNT\n", argv[0]);
+		fprintf(stderr, "usage: %s [-r] [-t N] [-O] [-s] [-c POLICY] [-X] [-C] [-W] SRC MNT\n", argv[0]);
 		return 2;
 	}
 	if (fuse_srv_cache_parse(cache ? cache : getenv("KRUN_FS_CACHE"), FUSE_SRV_CACHE_AUTO,
@@ -330,6 +370,8 @@ int main(int argc, char **argv)
 	w = (struct worker){ srv, fd };
 	for (i = 0; i < nthreads; i++)
 		pthread_create(&tid[i], NULL, serve, &w);
+	if (lift)
+		lift_dirty_limit(argv[optind + 1]);
 	for (i = 0; i < nthreads; i++)
 		pthread_join(tid[i], NULL);
 	close(fd);

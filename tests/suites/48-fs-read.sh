@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/suites/48-fs-read.sh: large reads and read-after-write on the virtio-fs root in a real guest (tests/e2e-fs/read.sh), in the nested VM here.
+# tests/suites/48-fs-read.sh: large reads, read-after-write, FORGETs and the root's bdi tuning on the virtio-fs root in a real guest (tests/e2e-fs/read.sh), in the nested VM here.
 set -u
 cd "$(dirname "$0")/../.."
 B=${BUILD:-build}
