@@ -7,11 +7,12 @@
 #   cache=auto (upstream's policy, the default for other shares).
 #   OURS_ARGS: extra fuse-host-mount options for "ours".
 #   BASE_ADAPTER=PATH adds target "base": another build of fuse-host-mount (before/after a change),
-#   run with BASE_ARGS (default "-c always -W", as "ours"; an adapter older than -W needs
-#   BASE_ARGS="-c always").
-#   Our two targets run with -W: the mount's bdi gets the dirty limit the guest init gives a
-#   virtio-fs root (max_ratio 100, strict_limit 0, see init/setup.c), so seq write measures what
-#   the guest gets. The peers keep the kernel's FUSE defaults (max_ratio 1, strict_limit), as
+#   run with BASE_ARGS (default "-t 1 -c always -W", as "ours"; an adapter older than -W needs
+#   BASE_ARGS="-t 1 -c always").
+#   Our two targets run one worker thread (-t 1), as the VM serves a virtio-fs device (one
+#   thread for both queues: the guest's 6.1 driver uses one request queue), and -W: the mount's
+#   bdi gets the dirty limit the guest init gives a virtio-fs root (max_ratio 100, strict_limit 0,
+#   see init/setup.c), so seq write measures what the guest gets. The peers keep the kernel's FUSE defaults (max_ratio 1, strict_limit), as
 #   libfuse servers do. read_ahead_kb stays the kernel's 128 KiB for every target (the guest
 #   init raises it to 1 MiB), so seq read compares the servers on the same READs.
 #   BENCH_DIR (default /var/tmp): where the shared directories live. On this host /var/tmp is ext4
@@ -53,9 +54,9 @@ mount_target() {
 	mkdir -p "$src" "$mnt"
 	case $t in
 	native) rmdir "$mnt"; ln -s src "$mnt"; return ;;
-	ours) "$adapter" -t 2 -c always -W ${OURS_ARGS:-} "$src" "$mnt" >"$base/$t.log" 2>&1 & ;;
-	auto) "$adapter" -t 2 -c auto -W "$src" "$mnt" >"$base/$t.log" 2>&1 & ;;
-	base) "$BASE_ADAPTER" -t 2 ${BASE_ARGS:--c always -W} "$src" "$mnt" >"$base/$t.log" 2>&1 & ;;
+	ours) "$adapter" -t 1 -c always -W ${OURS_ARGS:-} "$src" "$mnt" >"$base/$t.log" 2>&1 & ;;
+	auto) "$adapter" -t 1 -c auto -W "$src" "$mnt" >"$base/$t.log" 2>&1 & ;;
+	base) "$BASE_ADAPTER" ${BASE_ARGS:--t 1 -c always -W} "$src" "$mnt" >"$base/$t.log" 2>&1 & ;;
 	ll) "$peers/passthrough_ll" -f -o source="$src",timeout=5,xattr,allow_other,default_permissions \
 		"$mnt" >"$base/$t.log" 2>&1 & ;;
 	hp) "$peers/passthrough_hp" --foreground "$src" "$mnt" >"$base/$t.log" 2>&1 & ;;
