@@ -35,8 +35,9 @@ BASE_CFLAGS += -DKRUN_SANITIZE=\"$(SAN_LIST)\"
 LDFLAGS += -fsanitize=$(SAN_LIST)
 endif
 LIB_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden
-# libslirp (the built-in network) and libseccomp (the sandbox) are linked dynamically; only krun_* is exported.
-LIB_LIBS := -pthread -ldl -lslirp -lseccomp
+# libseccomp (the sandbox) is linked dynamically; libslirp (the built-in network) is opened with dlopen
+# when a VM first uses it (src/net/slirp-lib.c). Only krun_* is exported.
+LIB_LIBS := -pthread -ldl -lseccomp
 
 # Every .c below src/ is part of the library; adding a file needs no Makefile change.
 LIB_SRCS := $(sort $(shell find src -name '*.c'))

@@ -311,11 +311,16 @@ int sbx_enter(const struct sbx_role *role)
 struct sbx_start {
 	const char *thread_name;
 	const struct sbx_role *role;
+	int (*init)(void *);
 	void *(*fn)(void *);
 	void *arg;
 	sem_t done;
 	int ret;
+	struct sbx_start *next;		/* sbx_pending; main thread only */
 };
+
+/* Threads of sbx_thread_start whose init and filter sbx_thread_settle has not waited for yet. */
+static struct sbx_start *sbx_pending;
 
 static void *sbx_thread_main(void *p)
 {
@@ -324,19 +329,20 @@ static void *sbx_thread_main(void *p)
 	void *arg = s->arg;
 
 	prctl(PR_SET_NAME, s->thread_name);
-	s->ret = sbx_enter(s->role);
+	s->ret = s->init ? s->init(arg) : 0;
+	if (!s->ret)
+		s->ret = sbx_enter(s->role);
 	if (s->ret) {
 		sem_post(&s->done);
 		return NULL;
 	}
-	sem_post(&s->done); /* (s) lives on the creator's stack: not touched after this */
+	sem_post(&s->done); /* (s) belongs to the waiter: not touched after this */
 	return fn(arg);
 }
 
-int sbx_thread_create(pthread_t *t, const char *thread_name, const struct sbx_role *role,
-		      void *(*fn)(void *), void *arg)
+/* Start (s)'s thread with our stack size; (s->done) is initialized here and destroyed on failure. */
+static int sbx_spawn(struct sbx_start *s, pthread_t *t)
 {
-	struct sbx_start s = { .thread_name = thread_name, .role = role, .fn = fn, .arg = arg };
 	pthread_attr_t attr;
 	int ret;
 
@@ -344,21 +350,71 @@ int sbx_thread_create(pthread_t *t, const char *thread_name, const struct sbx_ro
 	if (ret)
 		return ret;
 	ret = -pthread_attr_setstacksize(&attr, SBX_THREAD_STACK);
-	if (!ret && sem_init(&s.done, 0, 0) < 0)
+	if (!ret && sem_init(&s->done, 0, 0) < 0)
 		ret = -errno;
-	if (ret) {
-		pthread_attr_destroy(&attr);
-		return ret;
-	}
-	ret = -pthread_create(t, &attr, sbx_thread_main, &s);
-	pthread_attr_destroy(&attr);
 	if (!ret) {
-		while (sem_wait(&s.done) < 0 && errno == EINTR)
-			;
-		ret = s.ret;
+		ret = -pthread_create(t, &attr, sbx_thread_main, s);
+		if (ret)
+			sem_destroy(&s->done);
+	}
+	pthread_attr_destroy(&attr);
+	return ret;
+}
+
+static int sbx_wait(struct sbx_start *s)
+{
+	while (sem_wait(&s->done) < 0 && errno == EINTR)
+		;
+	sem_destroy(&s->done);
+	return s->ret;
+}
+
+int sbx_thread_create(pthread_t *t, const char *thread_name, const struct sbx_role *role,
+		      void *(*fn)(void *), void *arg)
+{
+	struct sbx_start s = { .thread_name = thread_name, .role = role, .fn = fn, .arg = arg };
+	int ret = sbx_spawn(&s, t);
+
+	if (!ret) {
+		ret = sbx_wait(&s);
 		if (ret)
 			pthread_join(*t, NULL);
 	}
-	sem_destroy(&s.done);
+	return ret;
+}
+
+int sbx_thread_start(pthread_t *t, const char *thread_name, const struct sbx_role *role,
+		     int (*init)(void *), void *(*fn)(void *), void *arg)
+{
+	struct sbx_start *s = calloc(1, sizeof(*s));
+	int ret;
+
+	if (!s)
+		return -ENOMEM;
+	*s = (struct sbx_start){ .thread_name = thread_name, .role = role, .init = init,
+				 .fn = fn, .arg = arg };
+	ret = sbx_spawn(s, t);
+	if (ret) {
+		free(s);
+		return ret;
+	}
+	s->next = sbx_pending;
+	sbx_pending = s;
+	return 0;
+}
+
+int sbx_thread_settle(void)
+{
+	int ret = 0;
+
+	while (sbx_pending) {
+		struct sbx_start *s = sbx_pending;
+		int r = sbx_wait(s);
+
+		sbx_pending = s->next;
+		if (r && !ret)
+			ret = r;
+		free(s);
+	}
 	return ret;
 }

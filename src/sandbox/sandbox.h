@@ -68,4 +68,22 @@ int sbx_enter(const struct sbx_role *role);
 int sbx_thread_create(pthread_t *t, const char *thread_name, const struct sbx_role *role,
 		      void *(*fn)(void *), void *arg);
 
+/*
+ * sbx_thread_create for work that need not hold up the caller: returns once
+ * the thread exists. The thread runs (init)(arg) first when (init) is set
+ * (setup that may fail: 0 or -errno), then installs its filter, and runs
+ * (fn) only if both succeeded; otherwise it returns without running (fn) and
+ * stays joinable for its owner. Every such start must be followed by
+ * sbx_thread_settle on the same thread (the main thread, before its own
+ * filter and before the guest runs).
+ */
+int sbx_thread_start(pthread_t *t, const char *thread_name, const struct sbx_role *role,
+		     int (*init)(void *), void *(*fn)(void *), void *arg);
+
+/*
+ * Wait until every thread of sbx_thread_start has its filter in place or has
+ * failed. 0, or the first failure's -errno (its init or sbx_enter logged why).
+ */
+int sbx_thread_settle(void);
+
 #endif

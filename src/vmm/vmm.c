@@ -337,7 +337,7 @@ static void vmm_set_name(void)
 int vmm_start_enter(struct krun_config *cfg)
 {
 	struct vmm *v = calloc(1, sizeof(*v));
-	int ret;
+	int ret, settled;
 
 	if (!v)
 		return -ENOMEM;
@@ -352,6 +352,10 @@ int vmm_start_enter(struct krun_config *cfg)
 	cmdline_init(&v->devices);
 	vmm_set_name();
 	ret = vmm_build(v);
+	/* Threads started during the build (the built-in network's) are up, or failed, before the guest runs. */
+	settled = sbx_thread_settle();
+	if (!ret)
+		ret = settled;
 	if (!ret)
 		ret = vcpu_start_all(&v->vm);
 	if (!ret)

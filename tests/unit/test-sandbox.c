@@ -262,6 +262,52 @@ static void test_ubsan_report(void)
 	check_report(signed_overflow, "runtime error: signed integer overflow", "test-sandbox.c:");
 }
 
+static int init_mode = -1;
+
+static int init_ok(void *arg)
+{
+	init_mode = seccomp_mode((pid_t)syscall(SYS_gettid));	/* before the filter: 0 */
+	return 0;
+}
+
+static int init_fails(void *arg)
+{
+	return -ENOENT;
+}
+
+static void *mark_ran(void *arg)
+{
+	*(int *)arg = 1;	/* (filtered: no /proc reads here; test_thread_filtered checks the mode) */
+	return NULL;
+}
+
+/*
+ * sbx_thread_start: init runs on the new thread before its filter, the body
+ * only after both (filtered); a failed init is what settle returns, and that
+ * thread never runs its body.
+ */
+static void test_thread_start_settle(void)
+{
+	int seen_a = -1, seen_b = -1;
+	pthread_t a, b;
+
+	unsetenv("KRUN_SANDBOX");
+	CHECK_EQ(sbx_prepare(-1, -1), 0);
+	CHECK_EQ(sbx_thread_settle(), 0);	/* nothing pending */
+	CHECK_EQ(sbx_thread_start(&a, "sbx-a", &role, init_ok, mark_ran, &seen_a), 0);
+	CHECK_EQ(sbx_thread_settle(), 0);
+	pthread_join(a, NULL);
+	CHECK_EQ(init_mode, 0);			/* init ran unfiltered */
+	CHECK_EQ(seen_a, 1);			/* then the body */
+	CHECK_EQ(sbx_thread_start(&a, "sbx-a", &role, NULL, mark_ran, &seen_a), 0);
+	CHECK_EQ(sbx_thread_start(&b, "sbx-b", &role, init_fails, mark_ran, &seen_b), 0);
+	CHECK_EQ(sbx_thread_settle(), -ENOENT);
+	pthread_join(a, NULL);
+	pthread_join(b, NULL);
+	CHECK_EQ(seen_b, -1);			/* failed init: the body never ran */
+	CHECK_EQ(sbx_thread_settle(), 0);	/* each start is settled once */
+}
+
 /* glibc runs setuid()/setgid() on every thread: already filtered workers must let it through. */
 static void test_setxid_to_configured_ids(void)
 {
@@ -286,6 +332,7 @@ static void test_setxid_to_configured_ids(void)
 TEST_MAIN_BEGIN("sandbox")
 	RUN(test_thread_filtered);
 	RUN(test_off);
+	RUN(test_thread_start_settle);
 	RUN(test_forbidden_syscall);
 	RUN(test_ioctl_by_number);
 	RUN(test_openat_read_only);
