@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/boot/host-steps.sh: where the host side of a boot goes, exec -> first KVM_RUN, step by step: uprobes on
 # libkrun's start-up functions (entry and return) and KVM's first kvm_entry on one clock, for krun-run with and
-# without the implicit network and for the bare loader. Prints each run's timeline (ms since exec) and the
+# without the implicit network and for the bare loader. Prints the first run's timelines (ms since exec) and the
 # medians of the main steps. Needs tracefs with uprobes (run it in tests/harness/with-kvm). Asserts nothing.
 #
 # TEST_STEPS_RUNS (default 5) runs per peer.
@@ -78,8 +78,10 @@ declare -A at
 for i in $(seq "$N"); do
 	for p in ours ours-nonet bare; do
 		tl=$(one $p)
-		echo "== $p run $i"
-		echo "$tl" | sed 's/^/  /'
+		if [ "$i" = 1 ]; then	# one timeline per peer (every thread's filter shows there)
+			echo "== $p, run 1"
+			echo "$tl" | sed 's/^/  /'
+		fi
 		# Medians of the first occurrence of each event.
 		while read -r t e; do
 			k="$p ${e%%\[*}"
