@@ -35,9 +35,10 @@ BASE_CFLAGS += -DKRUN_SANITIZE=\"$(SAN_LIST)\"
 LDFLAGS += -fsanitize=$(SAN_LIST)
 endif
 LIB_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden
-# libseccomp (the sandbox) is linked dynamically; libslirp (the built-in network) is opened with dlopen
-# when a VM first uses it (src/net/slirp-lib.c). Only krun_* is exported.
-LIB_LIBS := -pthread -ldl -lseccomp
+# libslirp (the built-in network) and libseccomp (the sandbox) are linked dynamically, not dlopened
+# when first used: crun's krun handler loads libkrun on the host but calls krun_start_enter after it
+# changed root into the container, where a late dlopen finds no libslirp. Only krun_* is exported.
+LIB_LIBS := -pthread -ldl -lslirp -lseccomp
 
 # Every .c below src/ is part of the library; adding a file needs no Makefile change.
 LIB_SRCS := $(sort $(shell find src -name '*.c'))

@@ -43,7 +43,7 @@ probe "$BARE" main
 probe "$LIB" krunfw_preload ret
 probe "$LIB" krun_create_ctx
 probe "$LIB" krun_start_enter
-for f in sbx_prepare vm_create vmm_setup_memory vmm_create_devices net_slirp_create slirp_lib_load sbx_enter vmm_setup_boot \
+for f in sbx_prepare vm_create vmm_setup_memory vmm_create_devices net_slirp_create sbx_enter vmm_setup_boot \
 	vcpu_create_all vcpu_start_all; do
 	probe "$LIB" $f ret
 done

@@ -14,8 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <slirp/libslirp.h>
 
-#include "net/slirp-lib.h"
 #include "sandbox/lists.h"
 #include "util/log.h"
 
@@ -63,7 +63,6 @@ struct slirp_expose {
 struct net_slirp {
 	struct net_backend b;		/* b.fd: the device's end */
 	int peer;			/* slirp thread's end */
-	const struct slirp_lib *lib;	/* libslirp, opened on first use */
 	Slirp *slirp;
 	pthread_t thread;
 	bool thread_started;
@@ -231,7 +230,7 @@ static void slirp_timers_run(struct net_slirp *s)
 		for (struct slirp_timer *t = s->timers; t; t = t->next) {
 			if (t->expire_ms >= 0 && t->expire_ms <= now) {
 				t->expire_ms = -1;
-				s->lib->slirp_handle_timer(s->slirp, t->id, t->cb_opaque);
+				slirp_handle_timer(s->slirp, t->id, t->cb_opaque);
 				again = true;
 				break;
 			}
@@ -249,7 +248,7 @@ static bool slirp_take_frames(struct net_slirp *s)
 			return false;
 		if (n < 0)
 			return errno == EAGAIN || errno == EINTR;
-		s->lib->slirp_input(s->slirp, s->frame, n);
+		slirp_input(s->slirp, s->frame, n);
 	}
 	return true;
 }
@@ -331,13 +330,13 @@ static void expose_sync_port(struct net_slirp *s, unsigned port)
 	if (want == bit_get(e->have, port) || expose_host_port(s, port, &mapped) == 0 || mapped)
 		return;	/* in sync, or a port map forward made at start covers it */
 	if (!want) {
-		s->lib->slirp_remove_hostfwd(s->slirp, 0, any, port);
+		slirp_remove_hostfwd(s->slirp, 0, any, port);
 		bit_set(e->have, port, false);
 		e->nr_have--;
 		log_debug("net: built-in: guest port %u no longer listens; host forward removed", port);
 		return;
 	}
-	if (e->nr_have == EXPOSE_MAX || s->lib->slirp_add_hostfwd(s->slirp, 0, any, port, guest, port) < 0) {
+	if (e->nr_have == EXPOSE_MAX || slirp_add_hostfwd(s->slirp, 0, any, port, guest, port) < 0) {
 		if (!bit_get(e->failed, port))
 			log_warn("net: built-in: the guest listens on TCP port %u but host port %u "
 				 "cannot be forwarded (in use, or %d forwards already)", port, port,
@@ -377,10 +376,10 @@ static void *slirp_thread(void *arg)
 
 		s->nr_pfds = 0;
 		slirp_add_poll(s->peer, SLIRP_POLL_IN, s);
-		s->lib->slirp_pollfds_fill(s->slirp, &timeout, slirp_add_poll, s);
+		slirp_pollfds_fill(s->slirp, &timeout, slirp_add_poll, s);
 		timeout = slirp_timers_timeout(s, timeout);
 		n = poll(s->pfds, s->nr_pfds, timeout == UINT32_MAX ? -1 : (int)timeout);
-		s->lib->slirp_pollfds_poll(s->slirp, n < 0, slirp_get_revents, s);
+		slirp_pollfds_poll(s->slirp, n < 0, slirp_get_revents, s);
 		if ((s->pfds[0].revents & (POLLIN | POLLHUP)) && !slirp_take_frames(s))
 			break;
 		slirp_timers_run(s);
@@ -416,7 +415,7 @@ static void slirp_destroy(struct net_backend *b)
 	if (s->thread_started)
 		pthread_join(s->thread, NULL);
 	if (s->slirp)
-		s->lib->slirp_cleanup(s->slirp);
+		slirp_cleanup(s->slirp);
 	while (s->timers)
 		slirp_cb_timer_free(s->timers, s);
 	if (s->peer >= 0)
@@ -463,7 +462,7 @@ static void slirp_add_port_map(struct net_slirp *s)
 	for (size_t i = 0; i < s->nr_port_map; i++) {
 		uint16_t host = s->port_map[i][0], gport = s->port_map[i][1];
 
-		if (s->lib->slirp_add_hostfwd(s->slirp, 0, any, host, guest, gport) < 0)
+		if (slirp_add_hostfwd(s->slirp, 0, any, host, guest, gport) < 0)
 			log_warn("net: built-in: cannot listen on host port %u for guest port %u "
 				 "(in use?); that forward is off", host, gport);
 	}
@@ -500,7 +499,7 @@ static int slirp_copy_cfg(struct net_slirp *s, const struct net_slirp_cfg *cfg)
 
 /*
  * On the slirp thread, before its filter, while the VMM loads the kernel:
- * open libslirp (and glib), create the stack, its host forwards and the
+ * create the stack, its host forwards and the
  * guest-forward the init reports its listeners to (struct slirp_expose).
  * Frames the guest sends meanwhile wait in the socket pair.
  */
@@ -509,26 +508,22 @@ static int slirp_thread_init(void *arg)
 	struct net_slirp *s = arg;
 	struct in_addr addr;
 	SlirpConfig c;
-	int ret;
 
-	ret = slirp_lib_load(&s->lib);
-	if (ret)
-		return ret;
 	slirp_fill_config(&c, s->b.mtu);
-	s->slirp = s->lib->slirp_new(&c, &slirp_callbacks, s);
+	s->slirp = slirp_new(&c, &slirp_callbacks, s);
 	if (!s->slirp) {
 		log_err("net: built-in network: libslirp refused its configuration");
 		return -EINVAL;
 	}
 	slirp_add_port_map(s);
 	inet_pton(AF_INET, NET_SLIRP_EXPOSE_ADDR, &addr);
-	if (s->expose && s->lib->slirp_add_guestfwd(s->slirp, slirp_expose_write, s, &addr,
-						    NET_SLIRP_EXPOSE_PORT) < 0) {
+	if (s->expose &&
+	    slirp_add_guestfwd(s->slirp, slirp_expose_write, s, &addr, NET_SLIRP_EXPOSE_PORT) < 0) {
 		log_err("net: built-in network: cannot add the listener-report forward");
 		return -EINVAL;
 	}
 	log_debug("net: built-in network (libslirp %s), guest %s/%d, gateway %s",
-		  s->lib->slirp_version_string(), NET_SLIRP_GUEST, NET_SLIRP_PREFIX, NET_SLIRP_GATEWAY);
+		  slirp_version_string(), NET_SLIRP_GUEST, NET_SLIRP_PREFIX, NET_SLIRP_GATEWAY);
 	return 0;
 }
 
