@@ -7,6 +7,7 @@ bench-fuse: all $(CHECK_TARGETS) $(FSBENCH)
 	$(Q)BENCH_DIR=/dev/shm TSV=$(BUILD)/bench/fuse-tmpfs.tsv bench/fuse/bench.sh
 	$(Q)WITH_KVM_TIMEOUT=3600 tests/harness/with-kvm bench/fuse/guest.sh
 	$(Q)WITH_KVM_TIMEOUT=3600 tests/harness/with-kvm bench/fuse/guest-build.sh
+	$(Q)WITH_KVM_TIMEOUT=3600 TEST_FSB_MIB=128 TEST_FSB_REPS=9 tests/harness/with-kvm bench/fuse/guest-dirty.sh
 
 $(FSBENCH): bench/fuse/fsbench.c
 	@mkdir -p $(dir $@)
