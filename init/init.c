@@ -55,6 +55,7 @@ static _Noreturn void finish(int code)
 {
 	report_exit_code(code);
 	sync();
+	net_links_down();
 	reboot(RB_AUTOBOOT);
 	_exit(code);
 }

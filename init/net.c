@@ -49,14 +49,17 @@ bool net_cmdline_value(const char *cmdline, const char *key, char *out, size_t s
 	return false;
 }
 
-static int if_flags_up(int s, const char *ifname)
+static int if_flags_set(int s, const char *ifname, bool up)
 {
 	struct ifreq ifr = { 0 };
 
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
 	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
 		return -errno;
-	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (up)
+		ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	else
+		ifr.ifr_flags &= ~IFF_UP;
 	return ioctl(s, SIOCSIFFLAGS, &ifr) < 0 ? -errno : 0;
 }
 
@@ -104,7 +107,7 @@ int net_configure_if(const struct net_lease *l, const char *ifname)
 	if (!ret && l->mtu)
 		ret = if_set_mtu(s, ifname, l->mtu);
 	if (!ret)
-		ret = if_flags_up(s, ifname);
+		ret = if_flags_set(s, ifname, true);
 	if (!ret && l->router.s_addr)
 		ret = route_add_default(s, ifname, l->router);
 	close(s);
@@ -192,8 +195,8 @@ static void net_dhcp_all(const char *cmdline)
 	}
 }
 
-/* Every ethN up, so IPv6 autoconfiguration runs even where IPv4 is not configured. */
-static void net_links_up(void)
+/* Every ethN up (so IPv6 autoconfiguration runs even where IPv4 is not configured) or down. */
+static void net_links_set(bool up)
 {
 	DIR *d = opendir("/sys/class/net");
 	struct dirent *e;
@@ -204,15 +207,27 @@ static void net_links_up(void)
 	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	while (s >= 0 && (e = readdir(d)))
 		if (!strncmp(e->d_name, "eth", 3))
-			if_flags_up(s, e->d_name);
+			if_flags_set(s, e->d_name, up);
 	if (s >= 0)
 		close(s);
 	closedir(d);
 }
 
+/*
+ * Before the reboot that ends the VM: the kernel's shutdown marks every
+ * virtqueue broken, and 6.1's virtio-net transmit cleanup then spins forever
+ * on a broken queue that holds completed, unreclaimed buffers (fixed in Linux
+ * 0d0eff39ceb3, not in 6.1.192). A NIC that is down has its NAPI off and takes
+ * no more packets, so a workload child still sending cannot hang the VM.
+ */
+void net_links_down(void)
+{
+	net_links_set(false);
+}
+
 void setup_nics(const char *cmdline)
 {
-	net_links_up();
+	net_links_set(true);
 	net_static(cmdline);
 	net_dhcp_all(cmdline);
 	start_listener_reports(cmdline);

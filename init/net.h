@@ -15,6 +15,9 @@ struct net_lease {
 /* Brings every ethN up and configures them from krun.ip/gw/dns and krun.dhcp on (cmdline). */
 void setup_nics(const char *cmdline);
 
+/* Takes every ethN down: before the reboot, so nothing transmits during the kernel's shutdown. */
+void net_links_down(void);
+
 /* Address, netmask, MTU and default route of (l) on (ifname): 0 or -errno. */
 int net_configure_if(const struct net_lease *l, const char *ifname);
 

@@ -17,7 +17,7 @@ static uint8_t mac[6] = { 0x5a, 0x94, 0xef, 0xe4, 0x0c, 0xee };
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: net-run [--log N] [--mem MIB] [--map H:G]... [--no-implicit]\n"
+		"usage: net-run [--log N] [--cpus N] [--mem MIB] [--map H:G]... [--no-implicit]\n"
 		"               [--passt-fd FD|--passt ARGS] [--unixstream PATH|--unixstream-fd FD]\n"
 		"               [--unixgram PATH [--vfkit]] [--gvproxy PATH] [--tap NAME]\n"
 		"               [--dhcp] [--features N] ROOT CMD [ARGS...]\n");
@@ -72,12 +72,12 @@ int main(int argc, char **argv)
 		{ "unixstream", 1, 0, 's' }, { "unixstream-fd", 1, 0, 'S' },
 		{ "unixgram", 1, 0, 'g' }, { "vfkit", 0, 0, 'v' }, { "gvproxy", 1, 0, 'G' },
 		{ "tap", 1, 0, 't' }, { "dhcp", 0, 0, 'd' }, { "features", 1, 0, 'f' },
-		{ "passt", 1, 0, 'P' }, { "passt-connect", 1, 0, 'C' },
+		{ "passt", 1, 0, 'P' }, { "passt-connect", 1, 0, 'C' }, { "cpus", 1, 0, 'c' },
 		{ 0 },
 	};
 	const char *maps[MAX_MAPS + 1] = { 0 };
 	const char *ustream = NULL, *ugram = NULL, *gvproxy = NULL, *tap = NULL;
-	int c, log = 1, mem = 256, nmaps = 0, passt_fd = -1, ustream_fd = -1;
+	int c, log = 1, mem = 256, cpus = 1, nmaps = 0, passt_fd = -1, ustream_fd = -1;
 	uint32_t flags = 0, features = 0;
 	bool no_implicit = false, vfkit = false;
 	const char *envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", NULL };
@@ -87,6 +87,7 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'l': log = atoi(optarg); break;
 		case 'm': mem = atoi(optarg); break;
+		case 'c': cpus = atoi(optarg); break;
 		case 'M': if (nmaps < MAX_MAPS) maps[nmaps++] = optarg; break;
 		case 'n': no_implicit = true; break;
 		case 'p': passt_fd = atoi(optarg); break;
@@ -107,7 +108,7 @@ int main(int argc, char **argv)
 		usage();
 	check(krun_set_log_level(log), "krun_set_log_level");
 	ctx = check(krun_create_ctx(), "krun_create_ctx");
-	check(krun_set_vm_config(ctx, 1, mem), "krun_set_vm_config");
+	check(krun_set_vm_config(ctx, cpus, mem), "krun_set_vm_config");
 	check(krun_set_root(ctx, argv[optind]), "krun_set_root");
 	if (no_implicit)
 		check(krun_disable_implicit_vsock(ctx), "krun_disable_implicit_vsock");
