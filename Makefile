@@ -62,9 +62,11 @@ $(BUILD)/src/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LIB_CFLAGS) $(CFLAGS) -c $< -o $@
 
+# Debug sections zlib-compressed: the file stays under 1 MiB with full debug info (gdb and
+# binutils read them as they are); nothing of it is loaded at run time either way.
 $(LIB_SO): $(LIB_OBJS) $(EXTRA_LIB_OBJS) src/libkrun.map
 	$(Q)$(CC) -shared -Wl,-soname,libkrun.so.$(ABI_VERSION) -Wl,--version-script=src/libkrun.map \
-		-Wl,-z,noexecstack -o $@ $(LIB_OBJS) $(EXTRA_LIB_OBJS) $(LIB_LIBS) $(LDFLAGS)
+		-Wl,-z,noexecstack -Wl,--compress-debug-sections=zlib -o $@ $(LIB_OBJS) $(EXTRA_LIB_OBJS) $(LIB_LIBS) $(LDFLAGS)
 
 $(LIB_A): $(LIB_OBJS) $(EXTRA_LIB_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
