@@ -118,13 +118,16 @@ static void watch(struct expose *e)
 
 void start_listener_reports(const char *cmdline)
 {
-	static struct expose e = { .s = -1, .vmm = { .sin_family = AF_INET } };
+	/* Zero-initialized, so its 16 KiB of bitmaps sit in .bss, not in the init's file. */
+	static struct expose e;
 	char v[64], *colon;
 	int null;
 
 	if (!net_cmdline_value(cmdline, TOK_EXPOSE, v, sizeof(v)) || !(colon = strrchr(v, ':')))
 		return;
 	*colon = '\0';
+	e.s = -1;
+	e.vmm.sin_family = AF_INET;
 	e.vmm.sin_port = htons(atoi(colon + 1));
 	if (inet_pton(AF_INET, v, &e.vmm.sin_addr) != 1 ||
 	    !net_cmdline_value(cmdline, "krun.ip=", v, sizeof(v)) || !strtok(v, "/") ||
