@@ -89,14 +89,16 @@ else
 	WITH_KVM_TIMEOUT=2 "$WK" sleep 60 2>/dev/null
 	rc=$?
 	[ $rc -eq 124 ] && pass timeout-exits-124 || fail timeout-exits-124 "exit $rc"
-	# A stopped L1 (simulated: its heartbeat writer is SIGSTOPped) is ended early with 125 and
-	# a report of where its CPUs are; tests/run.sh keys its one retry on that line.
-	WITH_KVM_STALL=20 WITH_KVM_TIMEOUT=300 "$WK" sh -c \
+	# A stopped L1 (simulated: its heartbeat writer is SIGSTOPped) first gets one NMI (the kick
+	# that wakes an L1 whose timer interrupt was lost; this one stays stale), then is ended early
+	# with 125 and a report of where its CPUs are; tests/run.sh keys its one retry on that line.
+	WITH_KVM_KICK=8 WITH_KVM_STALL=20 WITH_KVM_TIMEOUT=300 "$WK" sh -c \
 		'sleep 2; for p in $(pgrep -x init); do [ "$p" != 1 ] && kill -STOP "$p"; done; sleep 280' \
 		>/dev/null 2>"$work/stall.err"
 	rc=$?
 	if [ $rc -eq 125 ] && grep -q '^with-kvm: L1 stopped: no heartbeat' "$work/stall.err" &&
-	   grep -q 'RIP=' "$work/stall.err"; then
+	   grep -q 'RIP=' "$work/stall.err" && grep -q 'an NMI was sent' "$work/stall.err" &&
+	   grep -q 'LVTT\|Timer' "$work/stall.err"; then
 		pass stall-detected
 	else
 		fail stall-detected "exit $rc"; indent <"$work/stall.err"
