@@ -24,6 +24,7 @@ bench: bench-boot bench-footprint
 bench-boot: all $$(CHECK_TARGETS) $$(BENCH_TARGETS)
 	$(Q)TEST_VMLINUX=$$(kernel/build.sh --print-dir)/vmlinux tests/harness/with-kvm bench/boot/peers.sh
 	$(Q)TEST_VMLINUX=$$(kernel/build.sh --print-dir)/vmlinux tests/harness/with-kvm bench/boot/host-steps.sh
+	$(Q)TEST_VMLINUX=$$(kernel/build.sh --print-dir)/vmlinux tests/harness/with-kvm bench/boot/net-cost.sh
 	$(Q)TEST_VMLINUX=$$(kernel/build.sh --print-dir)/vmlinux WITH_KVM_MEM=6144 tests/harness/with-kvm bench/boot/vmm-cost.sh
 bench-footprint: all $$(CHECK_TARGETS)
 	$(Q)tests/harness/with-kvm bench/footprint.sh

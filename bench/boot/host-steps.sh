@@ -43,13 +43,16 @@ probe "$BARE" main
 probe "$LIB" krunfw_preload ret
 probe "$LIB" krun_create_ctx
 probe "$LIB" krun_start_enter
-for f in sbx_prepare vm_create vmm_setup_memory vmm_create_devices net_slirp_create sbx_enter vmm_setup_boot \
-	vcpu_create_all vcpu_start_all; do
+for f in sbx_prepare vm_create vmm_setup_memory vmm_create_devices net_slirp_create slirp_thread_init sbx_enter \
+	sbx_thread_settle vmm_setup_boot vcpu_create_all vcpu_start_all; do
 	probe "$LIB" $f ret
 done
 # libseccomp: the filter's database (init/rule_add) and its compilation and load (seccomp_load).
 SC=$(ldd "$LIB" | awk '/libseccomp/ { print $3 }')
 [ -n "$SC" ] && probe "$(realpath "$SC")" seccomp_load ret
+# libslirp: the built-in network's stack, created on its own thread (slirp_thread_init).
+SL=$(ldd "$LIB" | awk '/libslirp/ { print $3 }')
+[ -n "$SL" ] && probe "$(realpath "$SL")" slirp_new ret
 echo 'steps:*' > $TR/set_event
 for e in kvm:kvm_entry sched:sched_process_exec; do echo "$e" >> $TR/set_event; done
 echo 8192 > $TR/buffer_size_kb
