@@ -107,3 +107,12 @@ for p in $PEERS; do
 	[ $traced = 1 ] && echo "             exits by reason: $(sort -k2,2nr "$T/$p.reasons" | head -n 8 | awk '{ printf "%s %s, ", $1, $2 }')"
 done
 grep -h 'bare-loader:' "$T/bare.out" 2>/dev/null | sed 's/^/  /'
+# Per round (interleaving cancels the machine's slow drifts): each peer's time over QEMU's in the same round.
+if [[ " $PEERS " == *" qemu "* ]]; then
+	for p in $PEERS; do
+		[ "$p" = qemu ] && continue
+		awk -v a="${ms[$p]}" -v b="${ms[qemu]}" 'BEGIN { n = split(a, x, " "); split(b, y, " ")
+			for (i = 1; i <= n; i++) if (y[i] > 0) print x[i] / y[i] }' | sort -n |
+			awk -v p="$p" '{ a[NR] = $1 } END { printf "  %-10s / qemu per round: median %.2f, middle half %.2f..%.2f\n", p, a[int((NR + 1) / 2)], a[int(NR / 4) + 1], a[int(3 * NR / 4) + (NR % 4 ? 1 : 0)] }'
+	done
+fi
