@@ -21,7 +21,7 @@ mountpoint -q $TR || mount -t tracefs nodev $TR 2>/dev/null
 # off FILE SYMBOL: the symbol's file offset (its address minus its segment's address - offset).
 off() {
 	local a
-	a=$( (nm "$1"; nm -D "$1") 2>/dev/null | awk -v s="$2" '$3 == s && $2 ~ /^[tT]$/ { print $1; exit }')
+	a=$( (nm "$1"; nm -D "$1") 2>/dev/null | awk -v s="$2" '{ sub(/@.*/, "", $3) } $3 == s && $2 ~ /^[tT]$/ { print $1; exit }')
 	[ -n "$a" ] || return 1
 	readelf -lW "$1" | while read -r type o v _ _ msz _; do
 		[ "$type" = LOAD ] && [ $((16#$a)) -ge $((v)) ] && [ $((16#$a)) -lt $((v + msz)) ] &&
